@@ -1,0 +1,57 @@
+"""Named exceptions of saropt.
+
+Every error says what was expected, what was found and how to fix it. Each subclasses a
+built-in exception, so callers that already catch ``ValueError`` or ``FileNotFoundError``
+keep working, and the CLI turns any :class:`SaroptError` into a one-line message and a
+non-zero exit code without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SaroptError(Exception):
+    """Base class of every error saropt raises on purpose."""
+
+
+class InputNotFoundError(SaroptError, FileNotFoundError):
+    """An input path does not exist."""
+
+
+class RasterNotFoundError(InputNotFoundError):
+    """An input raster path does not exist."""
+
+
+class NotARasterError(SaroptError, ValueError):
+    """A file exists but GDAL does not recognise it as a raster."""
+
+
+class InvalidVectorError(SaroptError, ValueError):
+    """A file that should hold vector features cannot be read as such."""
+
+
+class CorruptRasterError(SaroptError, ValueError):
+    """A raster opens but its pixels cannot be read (truncated or damaged file)."""
+
+
+class BandCountError(SaroptError, ValueError):
+    """A raster has a different number of bands than the operation needs."""
+
+
+class GridMismatchError(SaroptError, ValueError):
+    """Two rasters that must share a pixel grid do not (resolution, shape or bounds)."""
+
+
+class CRSMismatchError(GridMismatchError):
+    """Two rasters that must share a coordinate reference system do not."""
+
+
+class AllNodataError(SaroptError, ValueError):
+    """Every pixel of an input is nodata, so there is nothing to process."""
+
+
+class InvalidValueError(SaroptError, ValueError):
+    """An input holds values that are not allowed there (NaN, infinity, out of range)."""
+
+
+class ConfigError(SaroptError, ValueError):
+    """An option or configuration value is invalid."""

@@ -1,0 +1,45 @@
+"""Atomic file output: write to a hidden temporary sibling, rename when complete."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def temporary_sibling(path: Path) -> Path:
+    """A hidden, unique temporary name in the same folder as ``path`` (same file system)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(target)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file (UTF-8) atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write a binary file atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)

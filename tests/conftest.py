@@ -1,0 +1,38 @@
+"""Shared fixtures: paths to the real sample data and small generated rasters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saropt.io.raster import Grid, Raster, write_raster
+
+#: ../shared/data beside the project root (see ../shared/data/README.md).
+DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real sample data; its absence is an error, not a skip."""
+    if not DATA.is_dir():
+        raise FileNotFoundError(f"real sample data expected at {DATA} (../shared/data)")
+    return DATA
+
+
+def utm_grid(height: int = 64, width: int = 48, res: float = 10.0) -> Grid:
+    """A UTM 33N grid for tests."""
+    return Grid.from_origin("EPSG:32633", 400000.0, 5100000.0, res, width, height)
+
+
+@pytest.fixture
+def optical_tif(tmp_path: Path) -> Path:
+    """A 13-band uint16 reflectance GeoTIFF (64 x 48) with nodata 0 and band names."""
+    from saropt.io.sentinel import S2_BANDS
+
+    rng = np.random.default_rng(0)
+    data = rng.integers(200, 4000, size=(13, 64, 48)).astype(np.uint16)
+    path = tmp_path / "clear.tif"
+    write_raster(path, Raster(data, utm_grid(), 0, S2_BANDS))
+    return path

@@ -1,0 +1,49 @@
+"""saropt.report: stretch against hand values, HTML escaping and structure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from saropt.report import Section, rgb, save_png, stretch, write_report
+
+
+class TestStretch:
+    def test_hand_values(self) -> None:
+        band = np.arange(101, dtype=np.float32).reshape(1, 101)  # percentiles 2 and 98 = 2, 98
+        out = stretch(band)
+        np.testing.assert_allclose(out[0, [0, 2, 50, 98, 100]], [0, 0, 0.5, 1, 1], atol=1e-6)
+
+    def test_nan_and_constant(self) -> None:
+        band = np.array([[np.nan, 1.0], [1.0, 1.0]])
+        out = stretch(band)
+        assert np.isfinite(out).all() and out.max() == 0.0
+
+    def test_rgb_shape_and_common_stretch(self) -> None:
+        img = np.stack([np.full((4, 5), v, np.float32) for v in (0.0, 50.0, 100.0)])
+        out = rgb(img, [0, 1, 2])
+        assert out.shape == (4, 5, 3)
+        np.testing.assert_allclose(out[0, 0], [0.0, 0.5, 1.0], atol=0.03)
+
+
+class TestHtmlReport:
+    def test_escapes_and_lists_content(self, tmp_path: Path) -> None:
+        save_png(tmp_path / "img" / "a.png", np.zeros((4, 4)), cmap="gray")
+        path = write_report(
+            tmp_path / "r.html",
+            "demo <1>",
+            [
+                Section(
+                    "S & T",
+                    paragraphs=["x < y"],
+                    tables=[(("name", "value"), [["rmse", 0.123456], ["n", 7]])],
+                    images=[("img/a.png", "caption")],
+                )
+            ],
+        )
+        text = path.read_text()
+        assert "<title>demo &lt;1&gt;</title>" in text and "<h2>S &amp; T</h2>" in text
+        assert "<p>x &lt; y</p>" in text
+        assert '<td class="n">0.1235</td>' in text and '<td class="n">7</td>' in text
+        assert "src='img/a.png'" in text and (tmp_path / "img" / "a.png").stat().st_size > 0
