@@ -91,7 +91,7 @@ def info(path: Annotated[Path, typer.Argument(help="Any raster GDAL reads.")]) -
         ("resolution", f"{_fmt(g.res[0])} x {_fmt(g.res[1])}"),
         ("bounds", ", ".join(_fmt(v) for v in g.bounds)),
         ("nodata", str(meta.nodata)),
-        ("blocks", f"{meta.block_shape[0]} x {meta.block_shape[1]}"),
+        ("blocks", f"{meta.block_shape[1]} x {meta.block_shape[0]} pixels"),
         ("compression", str(meta.compression)),
     ]
     for k, v in rows:

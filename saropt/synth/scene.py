@@ -28,6 +28,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -460,7 +461,7 @@ def _burn(geoms: list[Polygon] | list[LineString], shape: tuple[int, int]) -> np
     return rasterize(flipped, unit, fill=0, dtype="uint8").astype(bool)
 
 
-def generate_scene(config: SceneConfig | None = None, **overrides: object) -> Scene:
+def generate_scene(config: SceneConfig | None = None, **overrides: Any) -> Scene:
     """Generate a co-registered SAR/optical scene.
 
     Args:
@@ -475,7 +476,7 @@ def generate_scene(config: SceneConfig | None = None, **overrides: object) -> Sc
     """
     cfg = config or SceneConfig()
     if overrides:
-        cfg = dataclasses.replace(cfg, **overrides)  # type: ignore[arg-type]
+        cfg = dataclasses.replace(cfg, **overrides)
     if cfg.height < 64 or cfg.width < 64:
         raise ValueError(f"scenes need at least 64x64 pixels; got {cfg.height}x{cfg.width}")
     if cfg.dates < 1 or cfg.looks <= 0:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
@@ -19,7 +20,7 @@ from tests.conftest import utm_grid
 runner = CliRunner()
 
 
-def _run(*args: str):  # type: ignore[no-untyped-def]
+def _run(*args: object) -> Result:
     return runner.invoke(app, [str(a) for a in args])
 
 

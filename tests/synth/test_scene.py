@@ -12,7 +12,7 @@ import pytest
 from saropt.io.raster import read_raster
 from saropt.io.sentinel import db_to_linear
 from saropt.io.vector import read_geojson
-from saropt.synth import LandCover, SceneConfig, generate_scene, write_scene
+from saropt.synth import LandCover, Scene, SceneConfig, generate_scene, write_scene
 from saropt.synth.scene import NESZ_DB, _project, _radar_geometry
 
 
@@ -21,7 +21,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def scene():  # type: ignore[no-untyped-def]
+def scene() -> Scene:
     return generate_scene(height=256, width=256, seed=3, dates=8)
 
 
@@ -56,12 +56,12 @@ class TestDeterminism:
 
 
 class TestPhysics:
-    def test_all_classes_present(self, scene) -> None:  # type: ignore[no-untyped-def]
+    def test_all_classes_present(self, scene: Scene) -> None:
         present = set(np.unique(scene.landcover))
         assert present == {1, 2, 3, 4, 5}
         np.testing.assert_array_equal(scene.urban, scene.landcover == LandCover.URBAN)
 
-    def test_water_darker_than_urban_in_sar(self, scene) -> None:  # type: ignore[no-untyped-def]
+    def test_water_darker_than_urban_in_sar(self, scene: Scene) -> None:
         for pol in (0, 1):
             img = scene.sar[0, pol]
             water = float(np.mean(img[scene.landcover == LandCover.WATER]))
@@ -71,7 +71,7 @@ class TestPhysics:
             assert water < forest < urban or pol == 1  # VH urban is not double-bounce bright
         assert np.mean(scene.sar[0, 0]) > np.mean(scene.sar[0, 1])  # VV above VH
 
-    def test_ndvi_of_forest_exceeds_urban(self, scene) -> None:  # type: ignore[no-untyped-def]
+    def test_ndvi_of_forest_exceeds_urban(self, scene: Scene) -> None:
         b = scene.optical.astype(np.float64)
         ndvi = (b[7] - b[3]) / (b[7] + b[3])
         forest = ndvi[scene.landcover == LandCover.FOREST].mean()
@@ -80,7 +80,7 @@ class TestPhysics:
         assert forest > 0.6 and urban < 0.3 and water < 0
         assert forest - urban > 0.4
 
-    def test_temporal_mean_raises_enl_n_fold(self, scene) -> None:  # type: ignore[no-untyped-def]
+    def test_temporal_mean_raises_enl_n_fold(self, scene: Scene) -> None:
         n = scene.config.dates
         looks = scene.config.looks
         speckle = db_to_linear(scene.sar.astype(np.float64) - scene.sar_clean)  # (T, 2, H, W)
@@ -147,7 +147,7 @@ class TestRadarGeometry:
 
 
 class TestVectors:
-    def test_buildings_lie_in_urban_land_cover(self, scene, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def test_buildings_lie_in_urban_land_cover(self, scene: Scene, tmp_path: Path) -> None:
         write_scene(scene, tmp_path)
         feats, crs = read_geojson(tmp_path / "buildings.geojson")
         assert crs == "EPSG:32633" and len(feats) == len(scene.buildings) > 50
