@@ -35,6 +35,7 @@ from scipy import ndimage
 from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon, box
 
+from saropt.errors import ConfigError
 from saropt.io.raster import Grid, rasterize
 from saropt.io.sentinel import S1_BANDS, S2_BANDS, db_to_linear, linear_to_db
 from saropt.seeding import child_seeds, numpy_rng
@@ -237,6 +238,8 @@ def _town_vectors(
     rng: np.random.Generator,
 ) -> tuple[list[Polygon], list[tuple[LineString, str]]]:
     """Buildings and roads of all towns, in pixel coordinates (x = column, y = row)."""
+    if not towns:
+        return [], []
     h, w = shape
     frame = box(0, 0, w, h)
     buildings: list[Polygon] = []
@@ -472,15 +475,18 @@ def generate_scene(config: SceneConfig | None = None, **overrides: Any) -> Scene
         The scene; identical for identical parameters.
 
     Raises:
-        ValueError: Size below 64 pixels or fewer than one date.
+        ConfigError: Size below 64 pixels, fewer than one date or no looks.
     """
     cfg = config or SceneConfig()
     if overrides:
         cfg = dataclasses.replace(cfg, **overrides)
     if cfg.height < 64 or cfg.width < 64:
-        raise ValueError(f"scenes need at least 64x64 pixels; got {cfg.height}x{cfg.width}")
+        raise ConfigError(
+            f"scenes need at least 64x64 pixels; got {cfg.height}x{cfg.width}: ask for a "
+            "larger size"
+        )
     if cfg.dates < 1 or cfg.looks <= 0:
-        raise ValueError(f"need dates >= 1 and looks > 0; got {cfg.dates=}, {cfg.looks=}")
+        raise ConfigError(f"need dates >= 1 and looks > 0; got {cfg.dates=}, {cfg.looks=}")
     rng = numpy_rng(cfg.seed)
     s_terrain, s_river, s_town, s_lc, s_opt, s_sar = child_seeds(rng, 6)
     shape = (cfg.height, cfg.width)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from saropt.errors import ConfigError
 from saropt.io.raster import read_raster
 from saropt.io.sentinel import db_to_linear
 from saropt.io.vector import read_geojson
@@ -160,3 +161,19 @@ class TestVectors:
         assert inside / len(feats) > 0.95
         roads, _ = read_geojson(tmp_path / "roads.geojson")
         assert {p["highway"] for _, p in roads} == {"primary", "residential"}
+
+
+class TestSizes:
+    @pytest.mark.parametrize("shape", [(64, 64), (64, 200), (150, 70)])
+    @pytest.mark.parametrize("seed", range(4))
+    def test_small_and_oblong_scenes(self, shape: tuple[int, int], seed: int) -> None:
+        sc = generate_scene(height=shape[0], width=shape[1], seed=seed, dates=1)
+        assert sc.optical.shape == (13, *shape) and sc.sar.shape == (1, 2, *shape)
+        assert np.isfinite(sc.sar).all() and sc.optical.min() > 0  # 0 is nodata
+        assert sc.grid.shape == shape
+
+    def test_too_small_or_no_dates(self) -> None:
+        with pytest.raises(ConfigError, match="at least 64x64"):
+            generate_scene(height=32, width=128)
+        with pytest.raises(ConfigError, match="dates >= 1"):
+            generate_scene(height=64, width=64, dates=0)
