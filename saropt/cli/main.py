@@ -133,10 +133,11 @@ def synth(
         )
     with console.status(f"writing {out}"):
         manifest = write_scene(scene, out)
+    names = [n for v in manifest["files"].values() for n in (v if isinstance(v, list) else [v])]
+    rasters = sum(n.endswith(".tif") for n in names)
     console.print(
-        f"wrote {len(manifest['files']['sar']) * 2 + 6} rasters, "
-        f"{manifest['n_buildings']} buildings and {manifest['n_roads']} roads to {out} "
-        f"in {time.perf_counter() - t0:.1f} s"
+        f"wrote {rasters} rasters, {manifest['n_buildings']} buildings and "
+        f"{manifest['n_roads']} roads to {out} in {time.perf_counter() - t0:.1f} s"
     )
 
 

@@ -43,6 +43,7 @@ class TestCommands:
     def test_synth(self, tmp_path: Path) -> None:
         res = _run("synth", "--out", tmp_path / "s", "--size", "96", "--seed", "4", "--dates", "3")
         assert res.exit_code == 0, res.output
+        assert "wrote 11 rasters" in res.output  # 3 dates x (speckled, clean) + 5 layers
         names = {p.name for p in (tmp_path / "s").iterdir()}
         assert {"s2.tif", "dem.tif", "manifest.json", "buildings.geojson"} <= names
         assert len([n for n in names if n.startswith("s1_2")]) == 3
