@@ -15,7 +15,7 @@ All functions accept numpy arrays and torch tensors and return the same kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -71,8 +71,8 @@ S1_BANDS: tuple[str, ...] = ("VV", "VH")
 
 #: Digital number of reflectance 1.0 in L1C and L2A products.
 S2_QUANTIFICATION = 10000.0
-#: Offset added to L2A digital numbers from processing baseline 04.00 (25 Jan 2022) on.
-S2_L2A_OFFSET_PB04 = -1000.0
+#: Radiometric offset of L1C and L2A products from processing baseline 04.00 (25 Jan 2022).
+S2_OFFSET_PB04 = -1000.0
 #: Clipping range of Sentinel-1 backscatter in dB used throughout the literature.
 S1_DB_RANGE: tuple[float, float] = (-25.0, 0.0)
 #: Clipping range of Sentinel-2 digital numbers.
@@ -116,21 +116,15 @@ def linear_to_db(power: ArrayT, floor: float = 1e-10) -> ArrayT:
     return 10.0 * _log10(power.clip(floor, None))
 
 
-def s2_dn_to_reflectance(
-    dn: ArrayT, level: Literal["L1C", "L2A"] = "L1C", offset: float | None = None
-) -> ArrayT:
-    """Sentinel-2 digital numbers to reflectance: ``(dn + offset) / 10000``.
+def s2_dn_to_reflectance(dn: ArrayT, offset: float = 0.0) -> ArrayT:
+    """Sentinel-2 digital numbers (L1C or L2A) to reflectance: ``(dn + offset) / 10000``.
 
     Args:
         dn: Digital numbers as stored in the product (uint16).
-        level: Product level. Only matters when ``offset`` is None.
-        offset: The product's radiometric offset (BOA_ADD_OFFSET / RADIO_ADD_OFFSET);
-            0 when None, right for every product before processing baseline 04.00. Pass
-            :data:`S2_L2A_OFFSET_PB04` for newer products.
+        offset: The product's radiometric offset (RADIO_ADD_OFFSET in L1C, BOA_ADD_OFFSET
+            in L2A): 0 before processing baseline 04.00, :data:`S2_OFFSET_PB04` from it on.
     """
-    del level  # the level only documents intent: both levels share quantification 10000
-    off = 0.0 if offset is None else offset
-    return (dn + off) / S2_QUANTIFICATION
+    return (dn + offset) / S2_QUANTIFICATION
 
 
 def s2_reflectance_to_dn(refl: ArrayT, offset: float = 0.0) -> ArrayT:

@@ -50,7 +50,7 @@ class TestScaling:
         dn = np.array([0, 5000, 10000])
         np.testing.assert_allclose(s.s2_dn_to_reflectance(dn), [0, 0.5, 1.0])
         np.testing.assert_allclose(
-            s.s2_dn_to_reflectance(np.array([1000, 11000]), "L2A", s.S2_L2A_OFFSET_PB04), [0, 1]
+            s.s2_dn_to_reflectance(np.array([1000, 11000]), offset=s.S2_OFFSET_PB04), [0, 1]
         )
         np.testing.assert_allclose(s.s2_reflectance_to_dn(np.array([0.25])), [2500])
 
