@@ -7,22 +7,19 @@ leaves nothing behind.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from saropt import __version__
-from saropt.errors import SaroptError
+from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
+from saropt.cli.db import db_app
 
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = ["EXIT_BAD_INPUT", "app", "main"]
 
 app = typer.Typer(
     name="saropt",
@@ -31,25 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-
-#: Exit code of a command stopped by bad input.
-EXIT_BAD_INPUT = 2
-
-
-def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn saropt errors into a message and exit code 2 instead of a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except SaroptError as exc:
-            err_console.print(f"[bold red]error[/] ({type(exc).__name__}): {exc}", highlight=False)
-            raise typer.Exit(code=EXIT_BAD_INPUT) from None
-
-    return wrapper
+app.add_typer(db_app, name="db")
 
 
 def _version(value: bool) -> None:

@@ -708,3 +708,116 @@ def rasterize(
         all_touched=all_touched,
     )
     return result
+
+
+def read_onto_grid(
+    path: PathLike,
+    grid: Grid,
+    *,
+    bands: Sequence[int] | None = None,
+    resampling: ResamplingName = "bilinear",
+    dst_nodata: float | None = None,
+    dtype: str | None = None,
+) -> Raster:
+    """Read a raster file resampled onto a target grid (any CRS and resolution).
+
+    GDAL reads only the source blocks the target grid needs, so reading a tile of a huge
+    scene costs memory in proportion to the tile.
+
+    Args:
+        path: Source raster.
+        grid: Target grid.
+        bands: 1-based bands to read; all when None.
+        resampling: "bilinear" or "cubic" for continuous data, "nearest" or "mode" for
+            classes, "average" when downsampling.
+        dst_nodata: Nodata of the result; the source's when None, else NaN for float output
+            and 0 for integers. Target pixels no source pixel covers get this value.
+        dtype: Output dtype; the source's when None.
+
+    Returns:
+        The raster on ``grid`` with the source's band descriptions.
+
+    Raises:
+        RasterNotFoundError, NotARasterError, CorruptRasterError, BandCountError.
+    """
+    with _open(path) as src:
+        idx = _band_indexes(src.count, bands, path)
+        out_dtype = np.dtype(dtype or src.dtypes[0])
+        nodata = dst_nodata if dst_nodata is not None else src.nodata
+        if nodata is None:
+            nodata = math.nan if np.issubdtype(out_dtype, np.floating) else 0
+        out = np.full((len(idx), *grid.shape), nodata, dtype=out_dtype)
+        try:
+            _rio_reproject(
+                source=rasterio.band(src, idx),
+                destination=out,
+                src_nodata=src.nodata,
+                dst_transform=grid.transform,
+                dst_crs=CRS.from_user_input(grid.crs) if grid.crs else src.crs,
+                dst_nodata=nodata,
+                resampling=Resampling[resampling],
+            )
+        except RasterioIOError as exc:
+            raise CorruptRasterError(
+                f"'{path}' opens but its pixels cannot be read ({exc}); the file is probably "
+                "truncated or damaged: copy or download it again"
+            ) from exc
+        return Raster(out, grid, nodata, tuple(src.descriptions[i - 1] for i in idx))
+
+
+def merge_onto_grid(
+    paths: Sequence[PathLike],
+    grid: Grid,
+    *,
+    resampling: ResamplingName = "bilinear",
+    dtype: str = "float32",
+) -> Raster:
+    """Mosaic several single-band rasters onto a grid: the first valid value wins.
+
+    Shape:
+        returns data (1, H, W) with NaN where no input covers the grid.
+    """
+    out = np.full((1, *grid.shape), np.nan, dtype=dtype)
+    for p in paths:
+        part = read_onto_grid(p, grid, bands=[1], resampling=resampling, dtype=dtype)
+        fill = np.isnan(out) & part.valid_mask()[None]
+        out[fill] = part.data[fill]
+    return Raster(out, grid, math.nan, ("elevation",))
+
+
+def footprint(path: PathLike, crs: str) -> tuple[float, float, float, float]:
+    """Bounds (left, bottom, right, top) of a raster, transformed into another CRS."""
+    from rasterio.warp import transform_bounds
+
+    with _open(path) as src:
+        if src.crs is None:
+            raise CRSMismatchError(
+                f"'{path}' has no CRS; assign one (e.g. `gdal_edit.py -a_srs EPSG:32633`)"
+            )
+        left, bottom, right, top = transform_bounds(
+            src.crs, CRS.from_user_input(crs), *src.bounds, densify_pts=21
+        )
+        return float(left), float(bottom), float(right), float(top)
+
+
+def reproject_geometries(geoms: Sequence[Any], src_crs: str, dst_crs: str) -> list[Any]:
+    """Transform shapely geometries between CRSs (vectorised with pyproj through shapely)."""
+    import shapely
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(src_crs, dst_crs, always_xy=True)
+    return list(shapely.transform(list(geoms), lambda xy: np.column_stack(tr.transform(*xy.T))))
+
+
+def read_decimated(path: PathLike, factor: int, *, bands: Sequence[int] | None = None) -> Raster:
+    """Read a raster reduced ``factor`` times per side by averaging (for quicklooks).
+
+    GDAL uses the file's overviews when it has them; memory is that of the small result.
+    """
+    with _open(path) as src:
+        idx = _band_indexes(src.count, bands, path)
+        h, w = max(1, src.height // factor), max(1, src.width // factor)
+        data = src.read(idx, out_shape=(len(idx), h, w), resampling=Resampling.average)
+        t = src.transform @ Affine.scale(src.width / w, src.height / h)
+        grid = Grid(_crs_string(src.crs), Affine(*t[:6]), w, h)
+        return Raster(data, grid, src.nodata, tuple(src.descriptions[i - 1] for i in idx))

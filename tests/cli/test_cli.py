@@ -171,3 +171,28 @@ class TestBadInput:
         assert proc.returncode == EXIT_BAD_INPUT
         assert "RasterNotFoundError" in proc.stderr and "does not exist" in proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout
+
+
+class TestDatabaseCommands:
+    def test_build_and_info(self, tmp_path: Path) -> None:
+        scene = tmp_path / "scene"
+        assert _run("synth", "--out", scene, "--size", "96", "--dates", "2").exit_code == 0
+        s1 = sorted(p for p in scene.glob("s1_2*.tif"))
+        args = ["db", "build", "--out", tmp_path / "db", "--s2", scene / "s2.tif"]
+        for p in s1:
+            args += ["--s1", p]
+        args += ["--dem", scene / "dem.tif", "--osm", scene / "buildings.geojson"]
+        args += ["--osm", scene / "roads.geojson", "--tile-size", "48", "--split-block", "1"]
+        res = _run(*args)
+        assert res.exit_code == 0, res.output
+        assert "4 tiles built, 0 skipped" in res.output
+        res = _run("db", "info", tmp_path / "db")
+        assert res.exit_code == 0, res.output
+        assert "96 x 96 px, EPSG:32633, 10 m" in res.output
+        assert "osm_layers" in res.output
+        assert (tmp_path / "db" / "quicklook.png").stat().st_size > 500
+
+    def test_info_on_a_folder_that_is_no_database(self, tmp_path: Path) -> None:
+        res = _run("db", "info", tmp_path)
+        assert res.exit_code == EXIT_BAD_INPUT
+        assert "InputNotFoundError" in res.output and "saropt db build" in res.output

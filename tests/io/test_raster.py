@@ -233,3 +233,37 @@ class TestReproject:
         ok = (back.data[0] != -1) & (data[0] != -1)
         assert ok.sum() > 0
         assert np.abs(back.data[0][ok] - data[0][ok]).max() < 0.6  # pixels
+
+
+class TestDecimatedAndOntoGrid:
+    def test_decimated_read_averages_blocks(self, tmp_path: Path) -> None:
+        from saropt.io.raster import read_decimated
+
+        data = np.arange(64 * 48, dtype=np.float32).reshape(1, 64, 48)
+        p = write_raster(tmp_path / "a.tif", Raster(data, utm_grid()))
+        small = read_decimated(p, 4)
+        assert small.data.shape == (1, 16, 12)
+        np.testing.assert_allclose(small.data[0, 0, 0], data[0, :4, :4].mean())
+        assert small.grid.res == (40.0, 40.0) and small.grid.bounds == utm_grid().bounds
+
+    def test_read_onto_the_same_grid_is_exact(self, tmp_path: Path) -> None:
+        from saropt.io.raster import read_onto_grid
+
+        data = _random("int16", (2, 64, 48))
+        p = write_raster(tmp_path / "a.tif", Raster(data, utm_grid(), None, ("x", "y")))
+        win = PixelWindow(5, 7, 20, 30)
+        out = read_onto_grid(p, utm_grid().window(win), resampling="nearest")
+        np.testing.assert_array_equal(out.data, data[(slice(None), *win.slices())])
+        assert out.descriptions == ("x", "y")
+
+    def test_merge_first_valid_wins(self, tmp_path: Path) -> None:
+        from saropt.io.raster import merge_onto_grid
+
+        g = utm_grid(10, 10)
+        a = np.full((1, 10, 10), np.nan, np.float32)
+        a[0, :5] = 1.0
+        b = np.full((1, 10, 10), 2.0, np.float32)
+        pa = write_raster(tmp_path / "a.tif", Raster(a, g, math.nan))
+        pb = write_raster(tmp_path / "b.tif", Raster(b, g, math.nan))
+        out = merge_onto_grid([pa, pb], g, resampling="nearest").data[0]
+        assert (out[:5] == 1.0).all() and (out[5:] == 2.0).all()

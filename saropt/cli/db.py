@@ -1,0 +1,124 @@
+"""`saropt db`: build and inspect the multimodal database."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from saropt.cli.common import console, friendly_errors
+
+db_app = typer.Typer(
+    help="Build and inspect the multimodal (DREAM) database.", no_args_is_help=True
+)
+
+
+@db_app.command("build")
+@friendly_errors
+def build(
+    out: Annotated[Path, typer.Option("--out", help="Database folder (created or resumed).")],
+    s1: Annotated[list[Path], typer.Option(help="Sentinel-1 VV/VH dB raster; repeat for dates.")],
+    s2: Annotated[list[Path], typer.Option(help="Sentinel-2 raster; repeat to choose among.")],
+    dem: Annotated[
+        list[Path] | None, typer.Option(help="DEM raster, any CRS; repeat to mosaic.")
+    ] = None,
+    osm: Annotated[
+        list[Path] | None, typer.Option(help="OpenStreetMap .osm.pbf or GeoJSON; repeatable.")
+    ] = None,
+    s2_cloud_mask: Annotated[
+        list[Path] | None,
+        typer.Option(help="Cloud mask per --s2 (same order): the least cloudy S2 is used."),
+    ] = None,
+    tile_size: Annotated[int, typer.Option(help="Tile side in pixels.", min=16)] = 1024,
+    overlap: Annotated[int, typer.Option(help="Tile overlap in pixels.", min=0)] = 0,
+    min_valid: Annotated[
+        float, typer.Option(help="Skip tiles with less valid.", min=0, max=1)
+    ] = 0.5,
+    split_block: Annotated[int, typer.Option(help="Split block side in tiles.", min=1)] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the split assignment.")] = 0,
+    crs: Annotated[str | None, typer.Option(help="Target CRS (default: the S2 CRS).")] = None,
+    resolution: Annotated[float | None, typer.Option(help="Target pixel size.")] = None,
+    grid_from: Annotated[Path | None, typer.Option(help="Take the grid from this raster.")] = None,
+    lee: Annotated[int, typer.Option(help="Lee filter window for the S1 mean (0: off).")] = 0,
+    workers: Annotated[int, typer.Option(help="Tiles built in parallel.", min=1)] = 1,
+    date: Annotated[str, typer.Option(help="Acquisition date for the STAC items.")] = (
+        "2000-01-01T00:00:00Z"
+    ),
+) -> None:
+    """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
+    from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+
+    inputs = DatabaseInputs(
+        s1=tuple(s1),
+        s2=tuple(s2),
+        dem=tuple(dem or ()),
+        osm=tuple(osm or ()),
+        s2_cloud_masks=tuple(s2_cloud_mask or ()),
+    )
+    config = BuildConfig(
+        tile_size=tile_size,
+        overlap=overlap,
+        min_valid=min_valid,
+        split_block=split_block,
+        seed=seed,
+        crs=crs,
+        resolution=resolution,
+        grid_from=grid_from,
+        lee_size=lee,
+        date=date,
+    )
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]tiles"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("tiles", total=None)
+        records = build_database(
+            inputs,
+            out,
+            config,
+            workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    built = sum(r["status"] == "built" for r in records)
+    console.print(
+        f"{built} tiles built, {len(records) - built} skipped (valid < {min_valid}) in "
+        f"{time.perf_counter() - t0:.1f} s: {out}/index.csv, {out}/stac/catalog.json"
+    )
+
+
+@db_app.command("info")
+@friendly_errors
+def info(
+    db: Annotated[Path, typer.Argument(help="Database folder.")],
+    quicklook: Annotated[
+        Path | None, typer.Option(help="Mosaic PNG to write (default: DB/quicklook.png).")
+    ] = None,
+) -> None:
+    """Summarise a database and write a quicklook mosaic with split outlines."""
+    from saropt.database.info import quicklook_mosaic, summarise
+    from saropt.report import save_png
+
+    s = summarise(db)
+    g = s["grid"]
+    table = Table(show_header=False, box=None)
+    table.add_row(
+        "[bold]grid", f"{g['width']} x {g['height']} px, {g['crs']}, {s['resolution']:g} m"
+    )
+    table.add_row("[bold]tiles", f"{s['tiles_built']} built of {s['tiles_planned']} planned")
+    table.add_row("[bold]dropped", f"{s['tiles_excluded_for_split_overlap']} (overlap other split)")
+    split_text = ", ".join(f"{k} {v}" for k, v in s["per_split"].items())
+    table.add_row("[bold]splits", split_text)
+    table.add_row("[bold]modalities", ", ".join(s["modalities"]))
+    table.add_row("[bold]valid", f"{100 * s['mean_valid_fraction']:.1f} % on average")
+    console.print(table)
+    path = quicklook or Path(db) / "quicklook.png"
+    save_png(path, quicklook_mosaic(db))
+    console.print(f"quicklook: {path}")

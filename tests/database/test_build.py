@@ -1,0 +1,276 @@
+"""The multimodal database: grid accuracy, real OSM and DEM, resume, splits, catalog."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+from shapely.ops import unary_union
+
+import saropt.database.build as build_mod
+from saropt.database.build import (
+    BuildConfig,
+    DatabaseInputs,
+    assign_splits,
+    build_database,
+    plan_database,
+)
+from saropt.database.osm_layers import OsmClass, project_osm, rasterize_osm
+from saropt.errors import ConfigError
+from saropt.io.osm import read_osm
+from saropt.io.raster import (
+    Grid,
+    PixelWindow,
+    Raster,
+    iter_windows,
+    read_onto_grid,
+    read_raster,
+    reproject_geometries,
+    reproject_raster,
+    write_raster,
+)
+from saropt.metrics import phase_correlation_shift
+from saropt.synth import Scene, generate_scene, write_scene
+
+
+@pytest.fixture(scope="module")
+def scene_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scene, DatabaseInputs]:
+    """A generated scene whose S1 is in EPSG:4326 and whose DEM is at 30 m."""
+    d = tmp_path_factory.mktemp("inputs")
+    sc = generate_scene(height=300, width=260, seed=4, dates=3)
+    manifest = write_scene(sc, d)
+    geo = Grid.from_origin("EPSG:4326", 14.995, 46.06, 0.0001, 380, 330)
+    s1 = []
+    for name in manifest["files"]["sar"]:
+        src = read_raster(d / name)
+        write_raster(d / f"geo_{name}", reproject_raster(src, geo, dst_nodata=math.nan))
+        s1.append(d / f"geo_{name}")
+    g30 = Grid.from_origin(sc.grid.crs, sc.grid.transform.c, sc.grid.transform.f, 30.0, 87, 100)
+    dem30 = reproject_raster(
+        read_raster(d / "dem.tif"), g30, resampling="average", dst_nodata=math.nan
+    )
+    write_raster(d / "dem30.tif", dem30)
+    return sc, DatabaseInputs(s1=tuple(s1), s2=(d / "s2.tif",), dem=(d / "dem30.tif",))
+
+
+def _hashes(out: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((out / "tiles").rglob("*.tif"))
+    }
+
+
+class TestGridAccuracy:
+    def test_reprojected_s1_and_30m_dem_rebuild_within_half_a_pixel(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        sc, inputs = scene_inputs
+        (rec,) = build_database(inputs, tmp_path, BuildConfig(tile_size=512))
+        t = json.loads((tmp_path / "database.json").read_text())["grid"]["transform"]
+        r0 = round((sc.grid.transform.f - t[5]) / 10.0)
+        c0 = round((t[2] - sc.grid.transform.c) / 10.0)
+        s1 = read_raster(tmp_path / rec["assets"]["s1_single"]).data[0]
+        dem = read_raster(tmp_path / rec["assets"]["dem"]).data[0]
+        h, w = s1.shape
+        m = 8  # stay clear of the footprint's edge
+        ref_s1 = sc.sar[0, 0, r0 : r0 + h, c0 : c0 + w][m:-m, m:-m]
+        ref_dem = sc.dem[r0 : r0 + h, c0 : c0 + w][m:-m, m:-m]
+        for ref, got in ((ref_s1, s1[m:-m, m:-m]), (ref_dem, dem[m:-m, m:-m])):
+            assert np.isfinite(got).all()
+            dy, dx = phase_correlation_shift(ref, got)
+            assert math.hypot(dy, dx) < 0.5, (dy, dx)
+            # the measurement sees a real one-pixel error in the same data
+            moved = np.roll(got, 1, axis=1)
+            assert phase_correlation_shift(ref, moved)[1] == pytest.approx(1.0, abs=0.1)
+        assert np.abs(dem[m:-m, m:-m] - ref_dem).mean() < 5.0  # metres, from a 30 m DEM
+
+
+class TestRealData:
+    def test_rmnp_dem_to_utm_30m_keeps_its_range(self, data_dir: Path) -> None:
+        path = data_dir / "dem" / "rmnp-dem.tif"
+        src = read_raster(path)
+        (left, bottom, right, top) = reproject_geometries(
+            [box(*src.grid.bounds)], "EPSG:4326", "EPSG:32613"
+        )[0].bounds
+        grid = Grid.from_origin(
+            "EPSG:32613", left, top, 30.0, int((right - left) // 30), int((top - bottom) // 30)
+        )
+        out = read_onto_grid(
+            path, grid, resampling="bilinear", dtype="float32", dst_nodata=math.nan
+        )
+        valid = src.data[0][src.data[0] != src.nodata].astype(float)
+        got = out.data[0][np.isfinite(out.data[0])]
+        assert got.size > 0.8 * out.data[0].size
+        assert got.min() == pytest.approx(valid.min(), rel=0.01)
+        assert got.max() == pytest.approx(valid.max(), rel=0.01)
+
+    def test_kouvola_osm_on_a_10m_utm_grid(self, data_dir: Path) -> None:
+        feats = read_osm(data_dir / "osm" / "test.osm.pbf")
+        assert len(feats.buildings) > 2000 and len(feats.roads) > 300
+        area = reproject_geometries([box(26.93, 60.52, 26.97, 60.54)], "EPSG:4326", "EPSG:32635")[0]
+        left, bottom, right, top = area.bounds
+        grid = Grid.from_origin(
+            "EPSG:32635", left, top, 10.0, int((right - left) // 10), int((top - bottom) // 10)
+        )
+        osm = project_osm(feats, "EPSG:32635", 10.0)
+        classes, layers = rasterize_osm(osm, grid)
+        frame = box(*grid.bounds)
+        footprint_share = unary_union(osm.buildings).intersection(frame).area / frame.area
+        pixel_share = float(layers[0].mean())
+        assert pixel_share == pytest.approx(footprint_share, rel=0.2)
+        assert layers[1].mean() > 0.02  # roads present
+        assert set(np.unique(classes)) <= {int(c) for c in OsmClass}
+        np.testing.assert_array_equal(classes == OsmClass.BUILDING, layers[0] == 1)
+
+
+class TestResume:
+    def test_interrupted_build_resumes_to_identical_tiles(
+        self,
+        scene_inputs: tuple[Scene, DatabaseInputs],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=96)
+        full = build_database(inputs, tmp_path / "full", cfg)
+        assert len(full) >= 9
+
+        real = build_mod.build_tile
+        calls = {"n": 0}
+
+        def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise RuntimeError("injected failure")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(build_mod, "build_tile", failing)
+        with pytest.raises(RuntimeError, match="injected"):
+            build_database(inputs, tmp_path / "resumed", cfg)
+        partial = tmp_path / "resumed"
+        assert len(list((partial / "tiles").glob("*/tile.json"))) == 3
+        assert not list(partial.rglob(".*.tmp"))  # no half-written file
+        monkeypatch.setattr(build_mod, "build_tile", real)
+        seen = []
+        resumed = build_database(inputs, partial, cfg, progress=lambda d, t: seen.append(d))
+        assert seen[0] == 3  # three tiles were already done and not rebuilt
+        assert _hashes(partial) == _hashes(tmp_path / "full")
+        assert [r["sha256"] for r in resumed] == [r["sha256"] for r in full]
+
+    def test_two_workers_build_the_same_bytes(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=128)
+        build_database(inputs, tmp_path / "one", cfg, workers=1)
+        build_database(inputs, tmp_path / "two", cfg, workers=2)
+        assert _hashes(tmp_path / "one") == _hashes(tmp_path / "two")
+
+    def test_other_settings_in_the_same_folder_are_refused(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        _, inputs = scene_inputs
+        build_database(inputs, tmp_path, BuildConfig(tile_size=256))
+        with pytest.raises(ConfigError, match="other inputs or settings"):
+            build_database(inputs, tmp_path, BuildConfig(tile_size=128))
+
+
+class TestSplits:
+    def test_splits_are_spatially_disjoint(self) -> None:
+        windows = list(iter_windows(1000, 900, 100, 30))
+        splits, n_blocks = assign_splits(windows, 70, 2, (0.6, 0.2, 0.2), seed=1)
+        assert n_blocks > 20
+        owner = np.full((1000, 900), "", dtype=object)
+        for w, s in zip(windows, splits, strict=True):
+            if s is None:
+                continue
+            region = owner[w.slices()]
+            assert set(np.unique(region)) <= {"", s}  # never a pixel of another split
+            region[...] = s
+        present = {s for s in splits if s is not None}
+        assert present == {"train", "val", "test"}
+        assert splits.count(None) < len(windows) / 2
+
+    def test_build_records_splits_in_index_and_stac(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        import pystac
+
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=48, overlap=8, split_block=1, seed=3)
+        records = build_database(inputs, tmp_path, cfg)
+        built = [r for r in records if r["status"] == "built"]
+        rows = (tmp_path / "index.csv").read_text().strip().splitlines()
+        assert len(rows) == len(built) + 1
+        by_split: dict[str, list[PixelWindow]] = {}
+        for r in built:
+            by_split.setdefault(r["split"], []).append(
+                PixelWindow(r["row"], r["col"], r["height"], r["width"])
+            )
+        assert set(by_split) == {"train", "val", "test"}
+        cover = {k: np.zeros((300, 300), bool) for k in by_split}
+        for k, ws in by_split.items():
+            for w in ws:
+                cover[k][w.slices()] = True
+        assert not (cover["train"] & cover["val"]).any()
+        assert not (cover["train"] & cover["test"]).any()
+        assert not (cover["val"] & cover["test"]).any()
+        cat = pystac.Catalog.from_file(str(tmp_path / "stac" / "catalog.json"))
+        items = list(cat.get_items(recursive=True))
+        assert len(items) == len(built)
+        for item in items[:3]:
+            for asset in item.assets.values():
+                assert Path(asset.get_absolute_href()).exists()
+
+
+class TestPlan:
+    def test_least_cloudy_s2_is_chosen(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        sc, inputs = scene_inputs
+        masks = []
+        for i, share in enumerate((0.8, 0.1, 0.5)):
+            m = np.zeros((1, *sc.grid.shape), np.uint8)
+            m[0, : int(share * sc.grid.height)] = 1
+            masks.append(write_raster(tmp_path / f"m{i}.tif", Raster(m, sc.grid)))
+        s2 = (inputs.s2[0], tmp_path / "b.tif", tmp_path / "c.tif")
+        for p in s2[1:]:
+            p.write_bytes(inputs.s2[0].read_bytes())
+        plan = plan_database(
+            DatabaseInputs(s1=inputs.s1, s2=s2, s2_cloud_masks=tuple(masks)), BuildConfig()
+        )
+        assert plan.s2 == s2[1]
+
+    def test_low_valid_tiles_are_skipped(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        sc, inputs = scene_inputs
+        half = read_raster(inputs.s2[0])
+        half.data[:, :, : sc.grid.width // 2] = 0  # nodata in the west half
+        write_raster(tmp_path / "half.tif", half)
+        records = build_database(
+            DatabaseInputs(s1=inputs.s1, s2=(tmp_path / "half.tif",)),
+            tmp_path / "db",
+            BuildConfig(tile_size=64, min_valid=0.9),
+        )
+        skipped = [r for r in records if r["status"] == "skipped"]
+        built = [r for r in records if r["status"] == "built"]
+        assert skipped and built
+        assert all(r["valid_fraction"] < 0.9 for r in skipped)
+        assert all(not (tmp_path / "db" / "tiles" / r["id"] / "s2.tif").exists() for r in skipped)
+
+    def test_no_common_footprint(self, tmp_path: Path) -> None:
+        from saropt.errors import GridMismatchError
+
+        a = Grid.from_origin("EPSG:32633", 500000.0, 5100000.0, 10.0, 64, 64)
+        b = Grid.from_origin("EPSG:32633", 600000.0, 5100000.0, 10.0, 64, 64)
+        s2 = write_raster(tmp_path / "s2.tif", Raster(np.ones((4, 64, 64), np.uint16), a, 0))
+        s1 = write_raster(tmp_path / "s1.tif", Raster(np.zeros((2, 64, 64), np.float32), b))
+        with pytest.raises(GridMismatchError, match="share no footprint"):
+            plan_database(DatabaseInputs(s1=(s1,), s2=(s2,)), BuildConfig())
