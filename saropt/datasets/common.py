@@ -1,0 +1,38 @@
+"""What the dataset readers share: tensors from rasters, and a clear error for a wrong root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from saropt.errors import InputNotFoundError, RasterNotFoundError
+from saropt.io.raster import Raster
+
+Sample = dict[str, Any]
+
+
+def tensor(array: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A contiguous tensor copy of an array."""
+    return torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+
+
+def geo(raster: Raster) -> dict[str, Any]:
+    """The ``crs`` and ``transform`` entries of a sample (see ARCHITECTURE.md)."""
+    return {"crs": raster.grid.crs, "transform": tuple(raster.grid.transform)[:6]}
+
+
+def require(files: list[Path], root: Path, what: str, layout: str) -> list[Path]:
+    """Raise a helpful error when a layout's files are missing."""
+    if not files:
+        raise InputNotFoundError(f"no {what} found under '{root}'; expected the layout {layout}")
+    return files
+
+
+def partner(path: Path, expected: Path) -> Path:
+    """Check that a partner file of a sample exists."""
+    if not expected.exists():
+        raise RasterNotFoundError(f"'{path.name}' has no partner: '{expected}' is missing")
+    return expected
