@@ -274,3 +274,26 @@ class TestPlan:
         s1 = write_raster(tmp_path / "s1.tif", Raster(np.zeros((2, 64, 64), np.float32), b))
         with pytest.raises(GridMismatchError, match="share no footprint"):
             plan_database(DatabaseInputs(s1=(s1,), s2=(s2,)), BuildConfig())
+
+
+class TestFiveMetreGrid:
+    def test_resolution_option_builds_a_finer_grid(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        sc, inputs = scene_inputs
+        ten = plan_database(inputs, BuildConfig())
+        five = plan_database(inputs, BuildConfig(resolution=5.0, tile_size=256))
+        assert five.grid.res == (5.0, 5.0) and five.grid.crs == ten.grid.crs
+        assert abs(five.grid.width - 2 * ten.grid.width) <= 2
+        assert abs(five.grid.height - 2 * ten.grid.height) <= 2
+        assert five.resampling["s2"] == "bilinear"  # 10 m S2 upsampled, not copied
+        (rec, *_) = build_database(inputs, tmp_path, BuildConfig(resolution=5.0, tile_size=1024))
+        s2 = read_raster(tmp_path / rec["assets"]["s2"])
+        assert s2.grid.res == (5.0, 5.0)
+        # each 10 m pixel of the scene now covers 2 x 2 pixels of about its value
+        t = five.grid.transform
+        r0 = round((sc.grid.transform.f - t.f) / 10.0)
+        c0 = round((t.c - sc.grid.transform.c) / 10.0)
+        coarse = s2.data[3, 20:60, 20:60].reshape(20, 2, 20, 2).astype(float).mean(axis=(1, 3))
+        ref = sc.optical[3, r0 + 10 : r0 + 30, c0 + 10 : c0 + 30].astype(float)
+        assert np.corrcoef(coarse.ravel(), ref.ravel())[0, 1] > 0.9
