@@ -256,11 +256,16 @@ def _resampling(path: Path, grid: Grid) -> ResamplingName:
     """
     src = read_info(path).grid
     t, g = src.transform, grid.transform
+
+    def whole_pixels(offset: float) -> bool:
+        frac = offset % 1.0
+        return min(frac, 1.0 - frac) < 1e-6
+
     if (
         src.crs == grid.crs
         and src.res == grid.res
-        and math.isclose(((t.c - g.c) / g.a) % 1.0 % 1.0 + 1e-9, 1e-9, abs_tol=1e-6)
-        and math.isclose(((t.f - g.f) / g.e) % 1.0 % 1.0 + 1e-9, 1e-9, abs_tol=1e-6)
+        and whole_pixels((t.c - g.c) / g.a)
+        and whole_pixels((t.f - g.f) / g.e)
     ):
         return "nearest"
     left, _, right, _ = footprint(path, str(grid.crs))

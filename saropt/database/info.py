@@ -18,19 +18,22 @@ from saropt.io.raster import read_decimated
 SPLIT_COLOURS = {"train": (0.1, 0.6, 1.0), "val": (1.0, 0.75, 0.0), "test": (1.0, 0.2, 0.3)}
 
 
+def _database_file(db: str | Path, name: str) -> Path:
+    path = Path(db) / name
+    if not path.exists():
+        raise InputNotFoundError(
+            f"'{db}' is not a saropt database ({name} missing); build one with `saropt db build`"
+        )
+    return path
+
+
 def load_index(db: str | Path) -> list[dict[str, str]]:
     """The rows of a database's ``index.csv``.
 
     Raises:
         InputNotFoundError: ``db`` is not a built database.
     """
-    path = Path(db) / INDEX_NAME
-    if not path.exists():
-        raise InputNotFoundError(
-            f"'{db}' is not a saropt database ({INDEX_NAME} missing); build one with "
-            "`saropt db build`"
-        )
-    with path.open(newline="") as f:
+    with _database_file(db, INDEX_NAME).open(newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -40,13 +43,7 @@ def load_plan(db: str | Path) -> dict[str, Any]:
     Raises:
         InputNotFoundError: ``db`` is not a built database.
     """
-    path = Path(db) / PLAN_NAME
-    if not path.exists():
-        raise InputNotFoundError(
-            f"'{db}' is not a saropt database ({PLAN_NAME} missing); build one with "
-            "`saropt db build`"
-        )
-    plan: dict[str, Any] = json.loads(path.read_text())
+    plan: dict[str, Any] = json.loads(_database_file(db, PLAN_NAME).read_text())
     return plan
 
 
