@@ -1,8 +1,9 @@
-"""Metrics as plain functions of arrays (numpy/torch only)."""
+"""Metrics as plain functions of arrays and tensors (numpy and torch only)."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def _upsampled_peak(
@@ -62,3 +63,131 @@ def phase_correlation_shift(
     py, px = np.unravel_index(int(np.argmax(surface)), surface.shape)
     coarse = (py if py <= h // 2 else py - h, px if px <= w // 2 else px - w)
     return _upsampled_peak(cross, (float(coarse[0]), float(coarse[1])), upsample)
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over batch and pixels per band; ``mask`` (N, H, W) selects pixels.
+
+    Shape:
+        x (N, C, H, W), mask (N, H, W) -> (C,).
+    """
+    if mask is None:
+        return x.mean(dim=(0, 2, 3))
+    m = mask.to(x.dtype).unsqueeze(1)
+    count = m.sum(dim=(0, 2, 3)).clamp_min(1.0)
+    return (x * m).sum(dim=(0, 2, 3)) / count
+
+
+def rmse(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    per_band: bool = False,
+) -> torch.Tensor:
+    """Root mean square error over (masked) pixels, overall or per band.
+
+    Overall RMSE is the root of the mean square error over every band and pixel.
+
+    Shape:
+        pred, target (N, C, H, W), mask (N, H, W) -> scalar or (C,).
+    """
+    mse = _masked_mean((pred - target) ** 2, mask)
+    return mse.sqrt() if per_band else mse.mean().sqrt()
+
+
+def mae(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    per_band: bool = False,
+) -> torch.Tensor:
+    """Mean absolute error over (masked) pixels, overall or per band.
+
+    Shape:
+        pred, target (N, C, H, W), mask (N, H, W) -> scalar or (C,).
+    """
+    err = _masked_mean((pred - target).abs(), mask)
+    return err if per_band else err.mean()
+
+
+def psnr(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    data_range: float = 1.0,
+) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB: ``10 log10(range^2 / MSE)``.
+
+    Shape:
+        pred, target (N, C, H, W), mask (N, H, W) -> scalar.
+    """
+    mse = _masked_mean((pred - target) ** 2, mask).mean()
+    return 10.0 * torch.log10(data_range**2 / mse.clamp_min(1e-20))
+
+
+def sam(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None, *, eps: float = 1e-8
+) -> torch.Tensor:
+    """Spectral angle mapper in degrees: mean angle between predicted and true spectra.
+
+    Identical spectra give 0, orthogonal ones 90; the angle ignores brightness.
+
+    Shape:
+        pred, target (N, C, H, W), mask (N, H, W) -> scalar.
+    """
+    return _masked_mean(sam_map(pred, target, eps=eps).unsqueeze(1), mask)[0]
+
+
+def sam_map(pred: torch.Tensor, target: torch.Tensor, *, eps: float = 1e-8) -> torch.Tensor:
+    """Spectral angle per pixel in degrees.
+
+    Shape:
+        (N, C, H, W) -> (N, H, W).
+    """
+    dot = (pred * target).sum(dim=1)
+    norms = pred.norm(dim=1) * target.norm(dim=1)
+    cos = (dot / norms.clamp_min(eps)).clamp(-1.0, 1.0)
+    return torch.rad2deg(torch.acos(cos))
+
+
+def _gaussian_window(size: int, sigma: float, dtype: torch.dtype) -> torch.Tensor:
+    x = torch.arange(size, dtype=dtype) - (size - 1) / 2.0
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return g[:, None] * g[None, :]
+
+
+def ssim(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    data_range: float = 1.0,
+    window: int = 11,
+    sigma: float = 1.5,
+    per_band: bool = False,
+) -> torch.Tensor:
+    """Structural similarity (Wang et al. 2004) with an 11 x 11 Gaussian window, per band.
+
+    Computed over the valid ('same'-free) region of each band, then averaged.
+
+    Shape:
+        pred, target (N, C, H, W) -> scalar or (C,).
+    """
+    c = pred.shape[1]
+    k = _gaussian_window(window, sigma, pred.dtype).to(pred.device)
+    k = k.expand(c, 1, window, window)
+
+    def blur(x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(x, k, groups=c)
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_x, mu_y = blur(pred), blur(target)
+    sxx = blur(pred * pred) - mu_x**2
+    syy = blur(target * target) - mu_y**2
+    sxy = blur(pred * target) - mu_x * mu_y
+    s = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2))
+    per = s.mean(dim=(0, 2, 3))
+    return per if per_band else per.mean()

@@ -1,9 +1,12 @@
-"""saropt.metrics.functional against known shifts."""
+"""saropt.metrics.functional against known shifts and hand-computed values."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from saropt.metrics.functional import phase_correlation_shift
@@ -34,3 +37,46 @@ class TestPhaseCorrelationShift:
     def test_shape_mismatch(self) -> None:
         with pytest.raises(ValueError, match="one shape"):
             phase_correlation_shift(np.zeros((4, 4)), np.zeros((4, 5)))
+
+
+class TestImageMetrics:
+    def test_sam_hand_values(self) -> None:
+        from saropt.metrics.functional import sam, sam_map
+
+        a = torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)
+        b = torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)
+        c = torch.tensor([1.0, 1.0, 0.0]).view(1, 3, 1, 1)
+        assert sam(a, a).item() == pytest.approx(0.0, abs=1e-3)
+        assert sam(a, 5 * a).item() == pytest.approx(0.0, abs=1e-3)  # brightness-free
+        assert sam(a, b).item() == pytest.approx(90.0)
+        assert sam(a, c).item() == pytest.approx(45.0, abs=1e-4)
+        both = torch.cat([torch.cat([a, a], 3), torch.cat([b, c], 3)], 0)  # (2, 3, 1, 2)
+        assert sam_map(both[:1], both[1:]).flatten().tolist() == pytest.approx(
+            [90.0, 45.0], abs=1e-4
+        )
+
+    def test_rmse_mae_psnr_and_masks(self) -> None:
+        from saropt.metrics.functional import mae, psnr, rmse
+
+        target = torch.zeros(1, 2, 2, 2)
+        pred = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]], [[3.0, 3.0], [3.0, 3.0]]]])
+        # band 1: errors 1,0,0,0; band 2: all 3
+        assert rmse(pred, target, per_band=True).tolist() == pytest.approx([0.5, 3.0])
+        assert rmse(pred, target).item() == pytest.approx(math.sqrt((1 + 4 * 9) / 8))
+        assert mae(pred, target).item() == pytest.approx((1 + 12) / 8)
+        mask = torch.tensor([[[True, False], [False, False]]])
+        assert rmse(pred, target, mask, per_band=True).tolist() == pytest.approx([1.0, 3.0])
+        assert psnr(pred, target, data_range=3.0).item() == pytest.approx(
+            10 * math.log10(9 / ((1 + 36) / 8))
+        )
+
+    def test_ssim_hand_values(self) -> None:
+        from saropt.metrics.functional import ssim
+
+        x = torch.rand(1, 3, 24, 24)
+        assert ssim(x, x).item() == pytest.approx(1.0, abs=1e-5)
+        a, b = torch.full((1, 1, 16, 16), 0.2), torch.full((1, 1, 16, 16), 0.6)
+        c1 = 0.01**2
+        expected = (2 * 0.2 * 0.6 + c1) / (0.2**2 + 0.6**2 + c1)  # constant images
+        assert ssim(a, b).item() == pytest.approx(expected, rel=1e-4)
+        assert ssim(x, 1 - x).item() < 0.0

@@ -1,0 +1,13 @@
+"""Pure torch.nn models and their registry: ``create_model(name, **kw)``, ``list_models()``."""
+
+from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
+from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator
+from saropt.models.registry import create_model, list_models, register
+
+__all__ = [
+    "CloudRemovalGenerator",
+    "PatchGANDiscriminator",
+    "create_model",
+    "list_models",
+    "register",
+]
