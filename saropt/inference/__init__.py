@@ -1,0 +1,5 @@
+"""Whole-scene tiled prediction with blended overlaps and streaming GeoTIFF output."""
+
+from saropt.inference.tiled import BatchPredictor, TiledOptions, blend_weights, predict_scene
+
+__all__ = ["BatchPredictor", "TiledOptions", "blend_weights", "predict_scene"]

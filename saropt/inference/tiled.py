@@ -1,0 +1,190 @@
+"""Whole-scene tiled prediction: read windows with overlap, predict in batches, blend, stream.
+
+The scene is processed in vertical panels of ``panel`` columns, each in strips of tile
+rows. Every tile's prediction is added to float64 accumulators with a weight that is 1 in
+the tile's centre and ramps down linearly across the overlap, so seams blend smoothly.
+Once a strip is done, the rows no later tile touches are final: they are divided by their
+summed weights and written, and the accumulators move down. A panel takes every tile of
+the scene's tiling that touches its columns and writes only its own columns, so each
+pixel sums exactly the tiles it would sum if the whole scene were done at once (tiles
+across a panel edge are predicted twice). Memory is therefore bounded by the panel and
+tile sizes, whatever the scene's size; the output GeoTIFF is written window by window
+under a temporary name and appears when complete.
+
+With float64 accumulators a model that returns its input gives the input back exactly,
+whatever the overlap and whether or not the scene is a multiple of the tile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from saropt.errors import ConfigError
+from saropt.io.raster import (
+    PathLike,
+    PixelWindow,
+    RasterWriter,
+    check_same_grid,
+    iter_windows,
+    read_info,
+    read_raster,
+)
+
+#: Predicts a batch: one (N, C_i, T, T) array per input, raw values as stored, and
+#: returns (N, C_out, T, T) in output units.
+BatchPredictor = Callable[[list[np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TiledOptions:
+    """How to tile a scene.
+
+    Attributes:
+        tile: Tile side in pixels (a multiple of what the model needs).
+        overlap: Pixels shared by neighbouring tiles; blended.
+        batch_size: Tiles per model call.
+        panel: Columns written per pass; bounds memory on wide scenes.
+    """
+
+    tile: int = 256
+    overlap: int = 32
+    batch_size: int = 4
+    panel: int = 2048
+
+    def __post_init__(self) -> None:
+        if (
+            self.tile < 8
+            or not 0 <= self.overlap < self.tile // 2 + 1
+            or self.batch_size < 1
+            or self.panel < self.tile
+        ):
+            raise ConfigError(
+                "need tile >= 8, 0 <= overlap <= tile / 2, batch_size >= 1 and "
+                f"panel >= tile; got {self}"
+            )
+
+
+def blend_weights(tile: int, overlap: int) -> np.ndarray:
+    """Tile weight: 1 inside, a linear ramp over ``overlap`` pixels at each edge, never 0.
+
+    Shape:
+        (tile, tile) float64.
+    """
+    ramp = np.ones(tile)
+    if overlap > 0:
+        edge = (np.arange(overlap) + 1.0) / (overlap + 1.0)
+        ramp[:overlap] = edge
+        ramp[-overlap:] = edge[::-1]
+    return np.outer(ramp, ramp)
+
+
+def _read_tile(path: PathLike, win: PixelWindow, size: int) -> np.ndarray:
+    """A window, reflect-padded to size x size when the scene is smaller than a tile."""
+    data = read_raster(path, window=win).data
+    pad_h, pad_w = size - data.shape[1], size - data.shape[2]
+    if pad_h or pad_w:
+        widths = ((0, 0), (0, pad_h), (0, pad_w))
+        if min(data.shape[1:]) > 1:
+            data = np.pad(data, widths, mode="reflect")
+        else:
+            data = np.pad(data, widths, mode="edge")
+    return data
+
+
+def predict_scene(
+    inputs: Sequence[PathLike],
+    output: PathLike,
+    predict: BatchPredictor,
+    *,
+    out_bands: int,
+    out_dtype: str,
+    options: TiledOptions | None = None,
+    nodata: float | None = None,
+    descriptions: Sequence[str | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Predict a whole scene tile by tile and write it as a GeoTIFF on the first input's grid.
+
+    Args:
+        inputs: Co-registered rasters; their windows are passed to ``predict`` in order.
+        output: GeoTIFF to write (atomically).
+        predict: The batch predictor.
+        out_bands: Bands ``predict`` returns.
+        out_dtype: Output dtype; integer outputs are rounded and clipped to its range.
+        options: Tile size, overlap and batch size.
+        nodata: Output nodata value to record.
+        descriptions: Output band descriptions.
+        progress: Called with (tiles done, tiles in total).
+
+    Returns:
+        The output path.
+
+    Raises:
+        GridMismatchError, CRSMismatchError: The inputs are not on one grid.
+    """
+    opt = options or TiledOptions()
+    if not inputs:
+        raise ConfigError("predict_scene needs at least one input raster")
+    grid = read_info(inputs[0]).grid
+    for p in inputs[1:]:
+        check_same_grid(grid, read_info(p).grid, names=(str(inputs[0]), str(p)))
+    h, w = grid.shape
+    t = opt.tile
+    windows = list(iter_windows(h, w, t, opt.overlap))
+    weight = blend_weights(t, opt.overlap)
+    dtype = np.dtype(out_dtype)
+    done = 0
+
+    with RasterWriter(
+        output, grid, out_bands, dtype, nodata=nodata, descriptions=descriptions
+    ) as writer:
+        for c0 in range(0, w, opt.panel):
+            c1 = min(w, c0 + opt.panel)
+            tiles = [win for win in windows if win.col < c1 and win.col + win.width > c0]
+            left = min(win.col for win in tiles)
+            right = max(win.col + win.width for win in tiles)
+            strips: dict[int, list[PixelWindow]] = {}
+            for win in tiles:
+                strips.setdefault(win.row, []).append(win)
+            starts = sorted(strips)
+            acc = np.zeros((out_bands, t, right - left))  # rows [top, top + t), cols [left, right)
+            wsum = np.zeros((t, right - left))
+            top = 0
+            for k, r0 in enumerate(starts):
+                row_tiles = strips[r0]  # the accumulators cover rows [top, top + t); top == r0
+                for b in range(0, len(row_tiles), opt.batch_size):
+                    batch = row_tiles[b : b + opt.batch_size]
+                    arrays = [np.stack([_read_tile(p, win, t) for win in batch]) for p in inputs]
+                    pred = np.asarray(predict(arrays), dtype=np.float64)
+                    if pred.shape != (len(batch), out_bands, t, t):
+                        raise ValueError(
+                            f"predictor returned {pred.shape}, expected "
+                            f"{(len(batch), out_bands, t, t)}"
+                        )
+                    for win, p_tile in zip(batch, pred, strict=True):
+                        hh, ww = win.height, win.width
+                        cols = slice(win.col - left, win.col - left + ww)
+                        acc[:, :hh, cols] += p_tile[:, :hh, :ww] * weight[:hh, :ww]
+                        wsum[:hh, cols] += weight[:hh, :ww]
+                    done += len(batch)
+                    if progress:
+                        progress(done, len(windows))
+                # rows above the next strip are final: write the panel's own columns of them
+                rows = (starts[k + 1] if k + 1 < len(starts) else h) - top
+                core = slice(c0 - left, c1 - left)
+                value = acc[:, :rows, core] / wsum[None, :rows, core]
+                if np.issubdtype(dtype, np.integer):
+                    info = np.iinfo(dtype)
+                    value = np.clip(np.rint(value), info.min, info.max)
+                writer.write(value.astype(dtype), PixelWindow(top, c0, rows, c1 - c0))
+                keep = t - rows
+                acc[:, :keep] = acc[:, rows:].copy()
+                acc[:, keep:] = 0.0
+                wsum[:keep] = wsum[rows:].copy()
+                wsum[keep:] = 0.0
+                top += rows
+    return Path(output)
