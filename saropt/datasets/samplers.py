@@ -6,7 +6,7 @@ The same generator state gives the same patches, so a seeded run is reproducible
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -144,3 +144,27 @@ class PairSampler:
                     neg = self.hard_negatives(pos, generator)
                 pairs.append(neg if neg is not None else self._random_negative(pos, generator))
         return pairs
+
+
+class EpochShuffleSampler(torch.utils.data.Sampler[int]):
+    """A shuffled order that depends only on (seed, epoch), not on what ran before.
+
+    Lightning calls :meth:`set_epoch` at each epoch, so a run resumed from a checkpoint
+    sees the same order in its remaining epochs as an uninterrupted one.
+    """
+
+    def __init__(self, length: int, seed: int = 0) -> None:
+        self.length = length
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose order :meth:`__iter__` yields."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.length, generator=g).tolist())
+
+    def __len__(self) -> int:
+        return self.length

@@ -1,5 +1,6 @@
 """Whole-scene tiled prediction with blended overlaps and streaming GeoTIFF output."""
 
+from saropt.inference.decloud import decloud_scene
 from saropt.inference.tiled import BatchPredictor, TiledOptions, blend_weights, predict_scene
 
-__all__ = ["BatchPredictor", "TiledOptions", "blend_weights", "predict_scene"]
+__all__ = ["BatchPredictor", "TiledOptions", "blend_weights", "decloud_scene", "predict_scene"]

@@ -3,11 +3,15 @@
 from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
 from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator
 from saropt.models.registry import create_model, list_models, register
+from saropt.models.weights import load_model, read_config, save_model
 
 __all__ = [
     "CloudRemovalGenerator",
     "PatchGANDiscriminator",
     "create_model",
     "list_models",
+    "load_model",
+    "read_config",
     "register",
+    "save_model",
 ]

@@ -1,0 +1,97 @@
+"""Decloud a whole Sentinel-2 scene with a trained SAR-Opt-cGAN (or Opt-cGAN) generator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from saropt.errors import BandCountError, ConfigError
+from saropt.inference.tiled import TiledOptions, predict_scene
+from saropt.io.raster import PathLike, read_info
+from saropt.io.sentinel import denormalize_s2, normalize_s1, normalize_s2
+from saropt.models import CloudRemovalGenerator, load_model
+
+
+def decloud_scene(
+    optical: PathLike,
+    sar: PathLike | None,
+    weights: PathLike,
+    output: PathLike,
+    *,
+    mask: PathLike | None = None,
+    options: TiledOptions | None = None,
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Predict the cloud-free image of a scene of any size, tile by tile.
+
+    Args:
+        optical: Cloudy Sentinel-2 GeoTIFF (digital numbers x10000, the model's bands).
+        sar: Sentinel-1 VV/VH dB GeoTIFF on the same grid (not needed by an Opt-cGAN).
+        weights: ``generator.safetensors`` written by training.
+        output: Cloud-free GeoTIFF to write, in the optical input's dtype, nodata and band
+            descriptions.
+        mask: Optional cloud mask (non-zero = cloud) on the same grid: only those pixels
+            are replaced, the rest keep their input values.
+        options: Tiling; the tile is rounded up to a multiple of what the model needs.
+        device: Torch device.
+        progress: Called with (tiles done, tiles in total).
+
+    Raises:
+        BandCountError: The optical image has other bands than the model.
+        ConfigError: A SAR model got no SAR image.
+        GridMismatchError: The inputs are not on one grid.
+    """
+    model, config = load_model(weights, device=device)
+    if not isinstance(model, CloudRemovalGenerator):
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not a cloud-removal generator")
+    info = read_info(optical)
+    if info.count != model.optical_channels:
+        raise BandCountError(
+            f"'{optical}' has {info.count} bands but the model was trained on "
+            f"{model.optical_channels} ({', '.join(config.get('bands', []))}); give those bands"
+        )
+    if model.uses_sar and sar is None:
+        raise ConfigError("this model fuses SAR: pass the Sentinel-1 image (--sar)")
+    opt = options or TiledOptions()
+    tile = -(-opt.tile // model.factor) * model.factor
+    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
+    inputs: list[PathLike] = [optical]
+    if model.uses_sar and sar is not None:
+        inputs.append(sar)
+    if mask is not None:
+        inputs.append(mask)
+    nodata = info.nodata
+    has_mask = mask is not None
+
+    @torch.inference_mode()
+    def predict(arrays: list[np.ndarray]) -> np.ndarray:
+        raw = arrays[0].astype(np.float64)
+        x = torch.from_numpy(normalize_s2(raw, symmetric=True)).to(device)
+        s = None
+        if model.uses_sar:
+            db = np.nan_to_num(arrays[1].astype(np.float32), nan=-25.0)
+            s = torch.from_numpy(normalize_s1(db, symmetric=True)).to(device)
+        y = model(x.float(), None if s is None else s.float()).double().cpu().numpy()
+        out = denormalize_s2(y, symmetric=True)
+        keep = np.zeros(raw.shape[:1] + raw.shape[2:], dtype=bool)
+        if nodata is not None:
+            keep |= np.all(raw == nodata, axis=1)
+        if has_mask:
+            keep |= arrays[-1][:, 0] == 0  # clear pixels keep their values
+        return np.where(keep[:, None], raw, out)
+
+    return predict_scene(
+        inputs,
+        output,
+        predict,
+        out_bands=info.count,
+        out_dtype=info.dtype,
+        options=opt,
+        nodata=nodata,
+        descriptions=info.descriptions,
+        progress=progress,
+    )

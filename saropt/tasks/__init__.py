@@ -1,0 +1,1 @@
+"""LightningModules, one per capability; with cli/, the only place that imports lightning."""
