@@ -72,7 +72,7 @@ def comparison_figure(
 
 
 def spectral_profiles_figure(
-    wavelengths: Sequence[float],
+    wavelengths: Sequence[float] | np.ndarray,
     target: np.ndarray,
     cloudy: np.ndarray,
     predictions: dict[str, np.ndarray],

@@ -45,3 +45,26 @@ class TestTraining:
         )
         for key in ("val/rmse", "val/sam", "val/rmse_cloudy", "val/ssim"):
             assert resumed[key] == pytest.approx(full[key], rel=1e-5, abs=1e-6), key
+
+
+class TestConfig:
+    def test_tiny_yaml_is_the_default_config(self) -> None:
+        root = Path(__file__).resolve().parents[2]
+        assert CloudRemovalConfig.from_yaml(root / "configs" / "cloud_removal_tiny.yaml") == (
+            CloudRemovalConfig()
+        )
+
+    def test_paper_yaml_builds_the_full_generator(self) -> None:
+        from saropt.tasks.cloud_removal import build_task
+
+        root = Path(__file__).resolve().parents[2]
+        cfg = CloudRemovalConfig.from_yaml(root / "configs" / "cloud_removal_paper.yaml")
+        task = build_task(cfg)
+        assert sum(p.numel() for p in task.generator.parameters()) == 167_690_954
+
+    def test_unknown_key(self, tmp_path: Path) -> None:
+        from saropt.errors import ConfigError
+
+        (tmp_path / "c.yaml").write_text("widht: 3\n")
+        with pytest.raises(ConfigError, match="widht"):
+            CloudRemovalConfig.from_yaml(tmp_path / "c.yaml")
