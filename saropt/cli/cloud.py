@@ -1,4 +1,4 @@
-"""`saropt decloud` and `saropt train cloud-removal`."""
+"""`saropt decloud`, `saropt translate` and `saropt train cloud-removal|translation`."""
 
 from __future__ import annotations
 
@@ -82,3 +82,55 @@ def train_cloud_removal_cmd(
             table.add_row(k, f"{v:.4f}")
     console.print(table)
     console.print(f"weights: {out / 'generator.safetensors'}; curves: {out / 'curves.png'}")
+
+
+@friendly_errors
+def translate(
+    source: Annotated[Path, typer.Option("--input", help="Optical (opt2sar) or SAR raster.")],
+    weights: Annotated[Path, typer.Option(help="generator.safetensors of a translation run.")],
+    out: Annotated[Path, typer.Option(help="Translated GeoTIFF to write.")],
+    tile: Annotated[int, typer.Option(help="Tile side in pixels.", min=16)] = 256,
+    overlap: Annotated[int, typer.Option(help="Blended overlap in pixels.", min=0)] = 32,
+    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+) -> None:
+    """Translate a scene optical -> SAR-like or SAR -> optical-like (the weights say which)."""
+    from saropt.inference import TiledOptions, translate_scene
+
+    with _bar() as bar:
+        task = bar.add_task("tiles", total=None)
+        translate_scene(
+            source,
+            weights,
+            out,
+            options=TiledOptions(tile, overlap),
+            device=device,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
+    console.print(f"wrote {out}")
+
+
+@train_app.command("translation")
+@friendly_errors
+def train_translation_cmd(
+    out: Annotated[Path, typer.Option(help="Run folder.")],
+    direction: Annotated[str, typer.Option(help="opt2sar or sar2opt.")] = "opt2sar",
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (fields of TranslationConfig).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override the epochs.")] = None,
+) -> None:
+    """Train an optical <-> SAR translation cGAN on generated scenes."""
+    from saropt.tasks.translation import TranslationConfig, train_translation
+
+    overrides: dict[str, object] = {"direction": direction}
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    if config is not None:
+        cfg = TranslationConfig.from_yaml(config, **overrides)
+    else:
+        cfg = TranslationConfig(**overrides)  # type: ignore[arg-type]
+    metrics = train_translation(cfg, out, progress=True)
+    for k, v in sorted(metrics.items()):
+        if k.startswith("val"):
+            console.print(f"{k:28s} {v:.4f}")
+    console.print(f"weights: {out / 'generator.safetensors'}")

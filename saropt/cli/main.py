@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from saropt import __version__
-from saropt.cli.cloud import decloud, train_app
+from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
 from saropt.cli.db import db_app
 
@@ -32,6 +32,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train")
 app.command("decloud")(decloud)
+app.command("translate")(translate)
 
 
 def _version(value: bool) -> None:

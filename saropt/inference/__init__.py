@@ -2,5 +2,13 @@
 
 from saropt.inference.decloud import decloud_scene
 from saropt.inference.tiled import BatchPredictor, TiledOptions, blend_weights, predict_scene
+from saropt.inference.translate import translate_scene
 
-__all__ = ["BatchPredictor", "TiledOptions", "blend_weights", "decloud_scene", "predict_scene"]
+__all__ = [
+    "BatchPredictor",
+    "TiledOptions",
+    "blend_weights",
+    "decloud_scene",
+    "predict_scene",
+    "translate_scene",
+]

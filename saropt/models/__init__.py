@@ -1,13 +1,14 @@
 """Pure torch.nn models and their registry: ``create_model(name, **kw)``, ``list_models()``."""
 
 from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
-from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator
+from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator, TranslationGenerator
 from saropt.models.registry import create_model, list_models, register
 from saropt.models.weights import load_model, read_config, save_model
 
 __all__ = [
     "CloudRemovalGenerator",
     "PatchGANDiscriminator",
+    "TranslationGenerator",
     "create_model",
     "list_models",
     "load_model",

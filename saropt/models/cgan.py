@@ -146,3 +146,48 @@ def opt_cgan_generator(optical_channels: int = 10, **kwargs: Any) -> CloudRemova
 def patchgan_discriminator(in_channels: int, **kwargs: Any) -> PatchGANDiscriminator:
     """pix2pix PatchGAN conditioned on the generator input."""
     return PatchGANDiscriminator(in_channels, **kwargs)
+
+
+class TranslationGenerator(nn.Module):
+    """The same U-Net translating one modality into another (optical <-> SAR).
+
+    DREAM section 3.2 and Merkle et al. (2018): a cGAN makes optical images SAR-like
+    before matching. Inputs and outputs in [-1, 1].
+
+    Shape:
+        (N, in_channels, H, W) -> (N, out_channels, H, W).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        width: int = 64,
+        depth: int = 8,
+        dropout: float = 0.4,
+        norm: Norm = "batch",
+    ) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.net = UNet(
+            in_channels, out_channels, _scaled(width, depth), norm=norm, dropout=dropout
+        )
+
+    @property
+    def factor(self) -> int:
+        """Height and width must be multiples of this."""
+        return self.net.factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        result: torch.Tensor = self.net(x)
+        return result
+
+
+@register("translation_generator")
+def translation_generator(
+    in_channels: int, out_channels: int, **kwargs: Any
+) -> TranslationGenerator:
+    """U-Net translating ``in_channels`` bands of one modality into ``out_channels``."""
+    return TranslationGenerator(in_channels, out_channels, **kwargs)

@@ -1,10 +1,9 @@
 """Training SAR-Opt-cGAN (and its Opt-cGAN twin) for cloud removal with Lightning.
 
-Paper: Grohnfeldt, Schmitt and Zhu, IGARSS 2018. pix2pix training: Adam (lr 2e-4,
-betas 0.5/0.999), a discriminator step then a generator step per batch (manual
-optimisation), generator loss = cGAN loss + 100 * L1. An exponential moving average of the
-generator (decay 0.99, reached after a warm-up of about 900 steps during which the decay
-is ``(1 + step) / (10 + step)``) is what validation measures and what is exported.
+Paper: Grohnfeldt, Schmitt and Zhu, IGARSS 2018. pix2pix training as in
+:mod:`saropt.tasks.pix2pix`: a discriminator step then a generator step per batch,
+cGAN loss + 100 * L1, and an exponential moving average of the generator that validation
+measures and that is exported.
 
 Validation metrics are computed on reflectance (0..1): RMSE, MAE, PSNR, SAM (degrees) and
 SSIM overall, RMSE and SAM on cloudy and on clear pixels, and RMSE per band.
@@ -12,32 +11,25 @@ SSIM overall, RMSE and SAM on cloudy and on clear pixels, and RMSE per band.
 
 from __future__ import annotations
 
-import copy
-import logging
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
 import torch
 import yaml
-from lightning.pytorch.core.optimizer import LightningOptimizer
-from torch.utils.data import DataLoader
 
-from saropt.datasets import EpochShuffleSampler, SyntheticCloudDataset
+from saropt.datasets import SyntheticCloudDataset
 from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
-from saropt.losses import discriminator_loss, generator_loss
 from saropt.metrics.functional import mae, psnr, rmse, sam, ssim
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator, save_model
 from saropt.synth import generate_scene
+from saropt.tasks.pix2pix import Batch, Pix2PixTask, fit
 
-Batch = dict[str, torch.Tensor]
 
-
-class CloudRemovalTask(L.LightningModule):
+class CloudRemovalTask(Pix2PixTask):
     """SAR-Opt-cGAN / Opt-cGAN training.
 
     Args:
@@ -47,10 +39,7 @@ class CloudRemovalTask(L.LightningModule):
         depth: Generator levels (8: the paper).
         dropout: Decoder dropout (0.4: the paper).
         disc_width: Discriminator width.
-        lr: Adam learning rate for both networks.
-        l1_weight: Lambda of the L1 term (100).
-        gan_mode: "bce" (the paper) or "lsgan".
-        ema_decay: Decay of the generator's moving average (0.99).
+        lr, l1_weight, gan_mode, ema_decay: see :class:`Pix2PixTask`.
     """
 
     def __init__(
@@ -67,74 +56,22 @@ class CloudRemovalTask(L.LightningModule):
         gan_mode: Literal["bce", "lsgan"] = "bce",
         ema_decay: float = 0.99,
     ) -> None:
-        super().__init__()
+        super().__init__(lr=lr, l1_weight=l1_weight, gan_mode=gan_mode, ema_decay=ema_decay)
         self.save_hyperparameters()
-        self.automatic_optimization = False
-        self.lr = lr
-        self.l1_weight = l1_weight
-        self.gan_mode: Literal["bce", "lsgan"] = gan_mode
-        self.ema_decay = ema_decay
         self.generator = CloudRemovalGenerator(
             optical_channels, sar_channels, width=width, depth=depth, dropout=dropout
         )
         self.discriminator = PatchGANDiscriminator(
             2 * optical_channels + sar_channels, width=disc_width
         )
-        self.ema = copy.deepcopy(self.generator).requires_grad_(False)  # eval in predict_batch
+        self.init_ema()
 
-    def _inputs(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    def split_batch(
+        self, batch: Batch
+    ) -> tuple[tuple[torch.Tensor | None, ...], torch.Tensor, torch.Tensor]:
         sar = batch["sar"] if self.generator.uses_sar else None
         cond = batch["cloudy"] if sar is None else torch.cat([batch["cloudy"], sar], dim=1)
-        return batch["cloudy"], sar, cond
-
-    def training_step(self, batch: Batch, batch_idx: int) -> None:
-        opt_g, opt_d = cast(list[LightningOptimizer], self.optimizers())
-        cloudy, sar, cond = self._inputs(batch)
-        target = batch["target"]
-        fake = self.generator(cloudy, sar)
-        # discriminator: real pairs against generated ones
-        d_loss = discriminator_loss(
-            self.discriminator(cond, target), self.discriminator(cond, fake.detach()), self.gan_mode
-        )
-        opt_d.zero_grad()
-        self.manual_backward(d_loss)
-        opt_d.step()
-        # generator: fool the discriminator and stay close to the clear image
-        g_loss, adv, l1 = generator_loss(
-            self.discriminator(cond, fake),
-            fake,
-            target,
-            l1_weight=self.l1_weight,
-            mode=self.gan_mode,
-        )
-        opt_g.zero_grad()
-        self.manual_backward(g_loss)
-        opt_g.step()
-        self._update_ema()
-        self.log_dict(
-            {"train/g_loss": g_loss, "train/d_loss": d_loss, "train/adv": adv, "train/l1": l1},
-            on_step=False,
-            on_epoch=True,
-            batch_size=target.shape[0],
-        )
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        # warm-up: early on the average follows the generator closely, so a short run is not
-        # dominated by the random initial weights (decay reaches ema_decay after ~900 steps)
-        n = self.global_step
-        d = min(self.ema_decay, (1.0 + n) / (10.0 + n))
-        for e, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            e.mul_(d).add_(p.detach(), alpha=1.0 - d)
-        for eb, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            eb.copy_(b)
-
-    def predict_batch(self, batch: Batch) -> torch.Tensor:
-        """The EMA generator's prediction, in [-1, 1]."""
-        cloudy, sar, _ = self._inputs(batch)
-        self.ema.eval()
-        result: torch.Tensor = self.ema(cloudy, sar)
-        return result
+        return (batch["cloudy"], sar), cond, batch["target"]
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         pred = (self.predict_batch(batch) + 1.0) / 2.0  # reflectance
@@ -146,22 +83,6 @@ class CloudRemovalTask(L.LightningModule):
         for name, value in evaluate(cloudy_in, target, batch["mask"]).items():
             if name in ("rmse_cloudy", "sam_cloudy", "rmse"):
                 self.log(f"val_input/{name}", value, batch_size=n)
-
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        betas = (0.5, 0.999)
-        lr = self.lr
-        return [
-            torch.optim.Adam(self.generator.parameters(), lr=lr, betas=betas),
-            torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=betas),
-        ]
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # the global RNG drives dropout: keep it so a resumed run continues the same stream
-        checkpoint["saropt_rng"] = torch.get_rng_state()
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if "saropt_rng" in checkpoint:
-            torch.set_rng_state(checkpoint["saropt_rng"])
 
 
 def evaluate(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
@@ -276,35 +197,20 @@ def train_cloud_removal(
     (every epoch, to resume with ``resume=``), ``generator.safetensors`` and its JSON.
     """
     out = Path(out)
-    if not progress:  # keep library calls quiet: no accelerator summary, no tips
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    # Lightning's own deprecation inside its pytree helper, and the advice to use loader
-    # workers (samples here are generated in memory, workers would only add start-up time)
-    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
-    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     train, val = make_datasets(cfg)
-    sampler = EpochShuffleSampler(len(train), cfg.seed)
-    train_loader = DataLoader(train, batch_size=cfg.batch_size, sampler=sampler)
-    val_loader = DataLoader(val, batch_size=cfg.batch_size)
     task = build_task(cfg)
-    ckpt = L.pytorch.callbacks.ModelCheckpoint(
-        dirpath=out / "checkpoints", save_last=True, save_top_k=0
+    metrics = fit(
+        task,
+        train,
+        val,
+        out,
+        epochs=max_epochs or cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        resume=resume,
+        progress=progress,
     )
-    trainer = L.Trainer(
-        max_epochs=max_epochs or cfg.epochs,
-        accelerator="auto",
-        devices=1,
-        logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
-        callbacks=[ckpt],
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        deterministic=True,
-        num_sanity_val_steps=0,
-        log_every_n_steps=max(1, min(50, len(train_loader))),
-    )
-    trainer.fit(task, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     save_model(
         task.ema,
         out / "generator",

@@ -1,0 +1,74 @@
+"""Translate a whole scene optical -> SAR-like (or SAR -> optical-like) with a trained cGAN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from saropt.errors import BandCountError, ConfigError
+from saropt.inference.tiled import TiledOptions, predict_scene
+from saropt.io.raster import PathLike, read_info
+from saropt.io.sentinel import S1_BANDS, denormalize_s1, denormalize_s2, normalize_s1, normalize_s2
+from saropt.models import TranslationGenerator, load_model
+
+
+def translate_scene(
+    source: PathLike,
+    weights: PathLike,
+    output: PathLike,
+    *,
+    options: TiledOptions | None = None,
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Translate a scene with a generator trained by ``saropt train translation``.
+
+    opt2sar writes float32 VV/VH in dB; sar2opt writes uint16 digital numbers (x10000) with
+    the model's band names. The output keeps the input's grid.
+
+    Raises:
+        BandCountError: The input has other bands than the model takes.
+        ConfigError: The weights are not a translation generator.
+    """
+    model, config = load_model(weights, device=device)
+    if not isinstance(model, TranslationGenerator):
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not a translation generator")
+    direction = config.get("direction", "opt2sar")
+    info = read_info(source)
+    if info.count != model.in_channels:
+        raise BandCountError(
+            f"'{source}' has {info.count} bands; this {direction} model takes {model.in_channels}"
+        )
+    opt = options or TiledOptions()
+    tile = -(-opt.tile // model.factor) * model.factor
+    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
+
+    @torch.inference_mode()
+    def predict(arrays: list[np.ndarray]) -> np.ndarray:
+        raw = arrays[0].astype(np.float32)
+        if direction == "opt2sar":
+            x = normalize_s2(raw, symmetric=True)
+        else:
+            x = normalize_s1(np.nan_to_num(raw, nan=-25.0), symmetric=True)
+        y = model(torch.from_numpy(x).to(device)).double().cpu().numpy()
+        if direction == "opt2sar":
+            result: np.ndarray = denormalize_s1(y, symmetric=True)
+        else:
+            result = denormalize_s2(y, symmetric=True)
+        return result
+
+    sar_out = direction == "opt2sar"
+    return predict_scene(
+        [source],
+        output,
+        predict,
+        out_bands=model.out_channels,
+        out_dtype="float32" if sar_out else "uint16",
+        options=opt,
+        nodata=None if sar_out else 0,
+        descriptions=S1_BANDS if sar_out else config.get("bands"),
+        progress=progress,
+    )

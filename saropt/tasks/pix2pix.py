@@ -1,0 +1,178 @@
+"""What every conditional-GAN task shares (pix2pix training as in Isola et al. 2017).
+
+A discriminator step then a generator step per batch (manual optimisation), Adam
+(lr 2e-4, betas 0.5/0.999), generator loss = cGAN loss + ``l1_weight`` * L1, and an
+exponential moving average of the generator (``ema_decay``, reached after a warm-up during
+which the decay is ``(1 + step) / (10 + step)``) that validation measures and runs export.
+The global RNG state (it drives dropout) travels in checkpoints, and :func:`fit` shuffles
+with an epoch-seeded sampler, so a resumed run continues exactly where it stopped.
+
+Subclasses build ``self.generator`` and ``self.discriminator``, call :meth:`init_ema`, and
+say how a batch becomes generator inputs, discriminator condition and target.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import lightning as L
+import torch
+from lightning.pytorch.core.optimizer import LightningOptimizer
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from saropt.datasets import EpochShuffleSampler
+from saropt.losses import discriminator_loss, generator_loss
+
+Batch = dict[str, torch.Tensor]
+GanMode = Literal["bce", "lsgan"]
+
+
+class Pix2PixTask(L.LightningModule):
+    """Base of the conditional-GAN tasks.
+
+    Args:
+        lr: Adam learning rate of both networks.
+        l1_weight: Lambda of the L1 term (100).
+        gan_mode: "bce" (pix2pix) or "lsgan".
+        ema_decay: Decay of the generator's moving average (0.99).
+    """
+
+    generator: nn.Module
+    discriminator: nn.Module
+    ema: nn.Module
+
+    def __init__(
+        self,
+        *,
+        lr: float = 2e-4,
+        l1_weight: float = 100.0,
+        gan_mode: GanMode = "bce",
+        ema_decay: float = 0.99,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.lr = lr
+        self.l1_weight = l1_weight
+        self.gan_mode: GanMode = gan_mode
+        self.ema_decay = ema_decay
+
+    def init_ema(self) -> None:
+        """Start the moving average from the generator (call after building it)."""
+        self.ema = copy.deepcopy(self.generator).requires_grad_(False)  # eval when used
+
+    def split_batch(
+        self, batch: Batch
+    ) -> tuple[tuple[torch.Tensor | None, ...], torch.Tensor, torch.Tensor]:
+        """(generator inputs, discriminator condition, target) of a batch."""
+        raise NotImplementedError
+
+    def training_step(self, batch: Batch, batch_idx: int) -> None:
+        opt_g, opt_d = cast(list[LightningOptimizer], self.optimizers())
+        inputs, cond, target = self.split_batch(batch)
+        fake = self.generator(*inputs)
+        # discriminator: real pairs against generated ones
+        d_loss = discriminator_loss(
+            self.discriminator(cond, target), self.discriminator(cond, fake.detach()), self.gan_mode
+        )
+        opt_d.zero_grad()
+        self.manual_backward(d_loss)
+        opt_d.step()
+        # generator: fool the discriminator and stay close to the target
+        g_loss, adv, l1 = generator_loss(
+            self.discriminator(cond, fake),
+            fake,
+            target,
+            l1_weight=self.l1_weight,
+            mode=self.gan_mode,
+        )
+        opt_g.zero_grad()
+        self.manual_backward(g_loss)
+        opt_g.step()
+        self._update_ema()
+        self.log_dict(
+            {"train/g_loss": g_loss, "train/d_loss": d_loss, "train/adv": adv, "train/l1": l1},
+            on_step=False,
+            on_epoch=True,
+            batch_size=target.shape[0],
+        )
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        # warm-up: early on the average follows the generator closely, so a short run is not
+        # dominated by the random initial weights (decay reaches ema_decay after ~900 steps)
+        n = self.global_step
+        d = min(self.ema_decay, (1.0 + n) / (10.0 + n))
+        for e, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
+            e.mul_(d).add_(p.detach(), alpha=1.0 - d)
+        for eb, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
+            eb.copy_(b)
+
+    def predict_batch(self, batch: Batch) -> torch.Tensor:
+        """The EMA generator's prediction, in [-1, 1]."""
+        inputs, _, _ = self.split_batch(batch)
+        self.ema.eval()
+        result: torch.Tensor = self.ema(*inputs)
+        return result
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        betas = (0.5, 0.999)
+        return [
+            torch.optim.Adam(self.generator.parameters(), lr=self.lr, betas=betas),
+            torch.optim.Adam(self.discriminator.parameters(), lr=self.lr, betas=betas),
+        ]
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the global RNG drives dropout: keep it so a resumed run continues the same stream
+        checkpoint["saropt_rng"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if "saropt_rng" in checkpoint:
+            torch.set_rng_state(checkpoint["saropt_rng"])
+
+
+def fit(
+    task: Pix2PixTask,
+    train: Dataset[Any],
+    val: Dataset[Any],
+    out: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    resume: str | Path | None = None,
+    progress: bool = False,
+) -> dict[str, float]:
+    """Train with Lightning into ``out`` (``metrics.csv``, ``checkpoints/last.ckpt``);
+    returns the last logged metrics. Call :func:`L.seed_everything` before building the task.
+    """
+    if not progress:  # keep library calls quiet: no accelerator summary, no tips
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    # Lightning's own deprecation inside its pytree helper, and the advice to use loader
+    # workers (samples here are generated in memory, workers would only add start-up time)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    sampler = EpochShuffleSampler(len(train), seed)  # type: ignore[arg-type]
+    train_loader = DataLoader(train, batch_size=batch_size, sampler=sampler)
+    val_loader = DataLoader(val, batch_size=batch_size)
+    ckpt = L.pytorch.callbacks.ModelCheckpoint(
+        dirpath=out / "checkpoints", save_last=True, save_top_k=0
+    )
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        accelerator="auto",
+        devices=1,
+        logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
+        callbacks=[ckpt],
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        deterministic=True,
+        num_sanity_val_steps=0,
+        log_every_n_steps=max(1, min(50, len(train_loader))),
+    )
+    trainer.fit(task, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
