@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -64,11 +65,15 @@ class SEN12MS(Dataset[Sample]):
 
 
 class SEN12MSCR(Dataset[Sample]):
-    """SEN12MS-CR triplets: ``sar``, ``cloudy`` and cloud-free ``target`` (13 bands).
+    """SEN12MS-CR triplets: ``sar``, ``cloudy`` and cloud-free ``target`` (13 bands), and a
+    ``mask`` of the pixels where cloudy and clear differ by more than ``mask_threshold``
+    reflectance on average over the bands (SEN12MS-CR ships no cloud masks).
 
     Args:
         root: Folder holding the ``ROIs*_<season>_s1|s2|s2_cloudy`` folders.
         normalize: As in :class:`SEN12MS`.
+        symmetric: With ``normalize``, map to [-1, 1] (the cGAN's range) instead of [0, 1].
+        mask_threshold: Mean absolute reflectance difference that makes a pixel cloudy.
     """
 
     layout = (
@@ -76,11 +81,20 @@ class SEN12MSCR(Dataset[Sample]):
         "..._s2_cloudy/s2_cloudy_<scene>/"
     )
 
-    def __init__(self, root: str | Path, *, normalize: bool = True) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        normalize: bool = True,
+        symmetric: bool = False,
+        mask_threshold: float = 0.03,
+    ) -> None:
         self.root = Path(root)
         found = sorted(self.root.glob("ROIs*_s1/s1_*/*_s1_*_p*.tif"))
         self.s1 = require(found, self.root, "SEN12MS-CR S1 patches", self.layout)
         self.normalize = normalize
+        self.symmetric = symmetric
+        self.mask_threshold = mask_threshold
 
     def __len__(self) -> int:
         return len(self.s1)
@@ -96,12 +110,16 @@ class SEN12MSCR(Dataset[Sample]):
         cloudy = read_raster(self._partner(self.s1[i], "s2_cloudy"))
         sar = s1.data.astype("float32")
         tgt, cld = clear.data.astype("float32"), cloudy.data.astype("float32")
+        mask = np.abs(cld - tgt).mean(axis=0) > self.mask_threshold * 10000.0
         if self.normalize:
-            sar, tgt, cld = normalize_s1(sar), normalize_s2(tgt), normalize_s2(cld)
+            sym = self.symmetric
+            sar = normalize_s1(sar, symmetric=sym)
+            tgt, cld = normalize_s2(tgt, symmetric=sym), normalize_s2(cld, symmetric=sym)
         return {
             "sar": tensor(sar),
             "cloudy": tensor(cld),
             "target": tensor(tgt),
+            "mask": torch.from_numpy(mask),
             "id": self.s1[i].stem.replace("_s1_", "_"),
             **geo(s1),
         }

@@ -19,8 +19,9 @@ import lightning as L
 import numpy as np
 import torch
 import yaml
+from torch.utils.data import ConcatDataset, Dataset, Subset
 
-from saropt.datasets import SyntheticCloudDataset
+from saropt.datasets import SEN12MSCR, SyntheticCloudDataset
 from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
 from saropt.metrics.functional import mae, psnr, rmse, sam, ssim
@@ -118,6 +119,8 @@ class CloudRemovalConfig:
     """
 
     use_sar: bool = True
+    data: Literal["synthetic", "sen12mscr"] = "synthetic"
+    data_root: str | None = None
     width: int = 16
     depth: int = 5
     dropout: float = 0.4
@@ -157,8 +160,22 @@ def _scene_arrays(cfg: CloudRemovalConfig, seed: int) -> tuple[np.ndarray, np.nd
     return scene.optical[idx], scene.sar[0]
 
 
-def make_datasets(cfg: CloudRemovalConfig) -> tuple[SyntheticCloudDataset, SyntheticCloudDataset]:
-    """Training patches from one generated scene, validation from another (held out)."""
+def make_datasets(cfg: CloudRemovalConfig) -> tuple[Dataset[Any], Dataset[Any]]:
+    """Training and validation data.
+
+    "synthetic": patches of one generated scene clouded on the fly, validation from another
+    (held out). "sen12mscr": real cloudy/clear pairs in the SEN12MS-CR layout under
+    ``data_root``; every tenth patch (sorted by name) is held out for validation.
+    """
+    if cfg.data == "sen12mscr":
+        if not cfg.data_root:
+            raise ConfigError("data: sen12mscr needs data_root: the SEN12MS-CR folder")
+        full = SEN12MSCR(cfg.data_root, symmetric=True)
+        val_idx = list(range(0, len(full), 10))
+        train_idx = [i for i in range(len(full)) if i % 10]
+        if not train_idx:
+            raise ConfigError(f"too few SEN12MS-CR patches under {cfg.data_root} to split")
+        return Subset(full, train_idx), Subset(full, val_idx)
     opt, sar = _scene_arrays(cfg, cfg.seed)
     vopt, vsar = _scene_arrays(cfg, cfg.seed + 1000)
     common = dict(patch_size=cfg.patch_size, coverage=cfg.coverage, bands=cfg.bands)
@@ -313,8 +330,6 @@ def train_on_bigearthnet(
         val_pair: Index of the held-out pair.
         seed: Seed.
     """
-    from torch.utils.data import ConcatDataset
-
     from saropt.io.bigearthnet import find_bigearthnet_pairs, read_bigearthnet_pair
     from saropt.io.sentinel import S2_L2A_BANDS
 

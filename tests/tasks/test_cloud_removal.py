@@ -68,3 +68,34 @@ class TestConfig:
         (tmp_path / "c.yaml").write_text("widht: 3\n")
         with pytest.raises(ConfigError, match="widht"):
             CloudRemovalConfig.from_yaml(tmp_path / "c.yaml")
+
+
+class TestSen12mscrData:
+    def test_training_from_the_sen12mscr_layout(self, tmp_path: Path) -> None:
+        """Real-layout training data: cloudy/clear/S1 patches written as SEN12MS-CR files."""
+        import numpy as np
+
+        from saropt.io.raster import Grid, Raster, write_raster
+        from saropt.synth import generate_scene
+        from saropt.transforms import add_clouds
+
+        sc = generate_scene(height=256, width=256, seed=5, dates=1)
+        roi = "ROIs1158_spring"
+        k = 0
+        for r in range(0, 256, 32):
+            for c in range(0, 256, 32):
+                grid = Grid.from_origin(
+                    "EPSG:32633", 500000.0 + c * 10, 5100000.0 - r * 10, 10.0, 32, 32
+                )
+                clear = sc.optical[:, r : r + 32, c : c + 32]
+                cloudy, _ = add_clouds(clear, 0.5, k)
+                for kind, data in (("s1", sc.sar[0, :, r : r + 32, c : c + 32]), ("s2", clear),
+                                   ("s2_cloudy", cloudy)):  # fmt: skip
+                    name = f"{roi}_{kind}_1_p{k}.tif"
+                    write_raster(tmp_path / "data" / f"{roi}_{kind}" / f"{kind}_1" / name,
+                                 Raster(np.asarray(data), grid))  # fmt: skip
+                k += 1
+        cfg = CloudRemovalConfig(data="sen12mscr", data_root=str(tmp_path / "data"), epochs=15,
+                                 **{**TINY, "batch_size": 4})  # fmt: skip
+        m = train_cloud_removal(cfg, tmp_path / "run")
+        assert m["val/rmse_cloudy"] < 0.5 * m["val_input/rmse_cloudy"]
