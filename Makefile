@@ -32,6 +32,7 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/clouds.py
 	$(BIN)/python benchmarks/database.py
+	$(BIN)/python benchmarks/decloud_speed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
