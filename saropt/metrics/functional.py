@@ -191,3 +191,76 @@ def ssim(
     s = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2))
     per = s.mean(dim=(0, 2, 3))
     return per if per_band else per.mean()
+
+
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Receiver operating characteristic of match scores (higher = more likely a match).
+
+    Returns:
+        (false-positive rates, true-positive rates, thresholds), starting at (0, 0) with
+        threshold +inf and one point per distinct score, descending.
+    """
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels).ravel().astype(bool)
+    if y.all() or not y.any():
+        raise ValueError("ROC needs both positive and negative labels")
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # last index of each distinct score
+    tp = np.cumsum(y)[last]
+    fp = np.cumsum(~y)[last]
+    tpr = np.r_[0.0, tp / y.sum()]
+    fpr = np.r_[0.0, fp / (~y).sum()]
+    return fpr, tpr, np.r_[np.inf, s[last]]
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (trapezoids; ties count one half)."""
+    fpr, tpr, _ = roc_curve(scores, labels)
+    return float(np.trapezoid(tpr, fpr))
+
+
+def fpr_at_recall(scores: np.ndarray, labels: np.ndarray, recall: float = 0.95) -> float:
+    """False-positive rate at the first threshold reaching ``recall`` (FPR95 by default)."""
+    fpr, tpr, _ = roc_curve(scores, labels)
+    return float(fpr[np.searchsorted(tpr, recall - 1e-12)])
+
+
+def recall_at_fpr(
+    scores: np.ndarray, labels: np.ndarray, fpr_max: float = 0.05
+) -> tuple[float, float, float]:
+    """Recall, accuracy and threshold at the loosest threshold whose FPR <= ``fpr_max``.
+
+    Returns:
+        (recall, accuracy, threshold): accuracy over all pairs, with pairs scoring at or
+        above the threshold called matches.
+    """
+    fpr, tpr, thr = roc_curve(scores, labels)
+    k = int(np.nonzero(fpr <= fpr_max + 1e-12)[0][-1])
+    y = np.asarray(labels).ravel().astype(bool)
+    pred = np.asarray(scores).ravel() >= thr[k]
+    return float(tpr[k]), float((pred == y).mean()), float(thr[k])
+
+
+def shift_errors(estimated: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    """Shift-estimation statistics as Merkle et al. report them.
+
+    Args:
+        estimated, true: (N, 2) shifts (dy, dx) in pixels.
+
+    Returns:
+        mean and median Euclidean error, "accuracy" (mean error vector's length: the
+        bias) and "precision" (standard deviation of the error vectors' norms about
+        their mean), and the shares within 1, 2 and 3 pixels.
+    """
+    err = np.asarray(estimated, dtype=np.float64) - np.asarray(true, dtype=np.float64)
+    dist = np.hypot(err[:, 0], err[:, 1])
+    return {
+        "mean_px": float(dist.mean()),
+        "median_px": float(np.median(dist)),
+        "accuracy_px": float(np.hypot(*err.mean(axis=0))),
+        "precision_px": float(dist.std()),
+        "within_1px": float((dist <= 1.0).mean()),
+        "within_2px": float((dist <= 2.0).mean()),
+        "within_3px": float((dist <= 3.0).mean()),
+    }

@@ -135,8 +135,8 @@ class Pix2PixTask(L.LightningModule):
             torch.set_rng_state(checkpoint["saropt_rng"])
 
 
-def fit(
-    task: Pix2PixTask,
+def fit_plain(
+    task: L.LightningModule,
     train: Dataset[Any],
     val: Dataset[Any],
     out: Path,
@@ -147,8 +147,9 @@ def fit(
     resume: str | Path | None = None,
     progress: bool = False,
 ) -> dict[str, float]:
-    """Train with Lightning into ``out`` (``metrics.csv``, ``checkpoints/last.ckpt``);
-    returns the last logged metrics. Call :func:`L.seed_everything` before building the task.
+    """Train any task with Lightning into ``out`` (``metrics.csv``,
+    ``checkpoints/last.ckpt``), shuffling with an epoch-seeded sampler; returns the last
+    logged metrics. Call :func:`L.seed_everything` before building the task.
     """
     if not progress:  # keep library calls quiet: no accelerator summary, no tips
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -176,3 +177,7 @@ def fit(
     )
     trainer.fit(task, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+#: The cGAN tasks use the same helper.
+fit = fit_plain

@@ -80,3 +80,43 @@ class TestImageMetrics:
         expected = (2 * 0.2 * 0.6 + c1) / (0.2**2 + 0.6**2 + c1)  # constant images
         assert ssim(a, b).item() == pytest.approx(expected, rel=1e-4)
         assert ssim(x, 1 - x).item() < 0.0
+
+
+class TestMatchingMetrics:
+    def test_roc_and_auc_hand_values(self) -> None:
+        from saropt.metrics.functional import roc_auc, roc_curve
+
+        scores = np.array([0.9, 0.8, 0.7, 0.6])
+        labels = np.array([1, 0, 1, 0])
+        fpr, tpr, _ = roc_curve(scores, labels)
+        np.testing.assert_allclose(fpr, [0, 0, 0.5, 0.5, 1])
+        np.testing.assert_allclose(tpr, [0, 0.5, 0.5, 1, 1])
+        assert roc_auc(scores, labels) == pytest.approx(0.75)
+        assert roc_auc(np.array([1.0, 2.0]), np.array([0, 1])) == 1.0
+        assert roc_auc(np.array([1.0, 1.0]), np.array([0, 1])) == 0.5  # a tie counts half
+        with pytest.raises(ValueError, match="both"):
+            roc_curve(np.ones(3), np.ones(3))
+
+    def test_fpr95_and_recall_at_fpr(self) -> None:
+        from saropt.metrics.functional import fpr_at_recall, recall_at_fpr
+
+        # 20 positives scored 10..29, 20 negatives scored 0..19: overlap on 10..19
+        scores = np.r_[np.arange(10, 30), np.arange(0, 20)].astype(float)
+        labels = np.r_[np.ones(20), np.zeros(20)]
+        # 95 % recall = 19 positives: threshold 11 -> negatives 11..19 above it: 9 / 20
+        assert fpr_at_recall(scores, labels) == pytest.approx(9 / 20)
+        recall, acc, threshold = recall_at_fpr(scores, labels, 0.05)
+        # FPR <= 5 %: at most 1 negative (19) above the threshold -> threshold 19
+        assert threshold == 19.0 and recall == pytest.approx(11 / 20)
+        assert acc == pytest.approx((11 + 19) / 40)
+
+    def test_shift_errors(self) -> None:
+        from saropt.metrics.functional import shift_errors
+
+        true = np.zeros((4, 2))
+        est = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 3.0], [4.0, 0.0]])
+        s = shift_errors(est, true)
+        assert s["mean_px"] == pytest.approx(9 / 4) and s["median_px"] == pytest.approx(2.0)
+        assert s["accuracy_px"] == pytest.approx(math.hypot(1.0, 5 / 4))
+        assert s["within_1px"] == 0.5 and s["within_3px"] == 0.75
+        assert s["precision_px"] == pytest.approx(np.std([1, 1, 3, 4]))

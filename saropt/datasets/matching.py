@@ -1,0 +1,70 @@
+"""SAR-optical pairs for shift estimation: an optical template inside a SAR search window."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from saropt.datasets.common import Sample, tensor
+from saropt.datasets.samplers import random_patches
+from saropt.errors import ConfigError, GridMismatchError
+from saropt.io.sentinel import normalize_s1, normalize_s2
+
+
+class ShiftPairDataset(Dataset[Sample]):
+    """Optical templates at known shifts inside larger SAR search windows.
+
+    Sample ``i`` (same for the same seed): a ``search`` x ``search`` SAR window and the
+    ``template`` x ``template`` optical patch whose true position inside the window is
+    offset by ``shift`` = (dy, dx) pixels from the centre.
+
+    Args:
+        optical: Sentinel-2 digital numbers (C, H, W), co-registered with ``sar``.
+        sar: Sentinel-1 dB (S, H, W).
+        template: Template side.
+        search: Search-window side (larger than ``template``).
+        length: Samples per epoch.
+        seed: Seed.
+
+    Sample keys: ``optical`` (C, T, T) and ``sar`` (S, W, W) in [0, 1], ``shift`` (2,).
+    """
+
+    def __init__(
+        self,
+        optical: np.ndarray,
+        sar: np.ndarray,
+        *,
+        template: int = 32,
+        search: int = 48,
+        length: int = 256,
+        seed: int = 0,
+    ) -> None:
+        if sar.shape[1:] != optical.shape[1:]:
+            raise GridMismatchError(f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} differ")
+        if search <= template:
+            raise ConfigError(
+                f"search window ({search}) must be larger than the template ({template})"
+            )
+        self.optical = normalize_s2(optical)
+        self.sar = normalize_s1(sar)
+        self.template = template
+        self.search = search
+        self.length = length
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> Sample:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        h, w = self.sar.shape[1:]
+        win = random_patches(h, w, self.search, 1, g)[0]
+        span = self.search - self.template
+        r, c = (int(v) for v in torch.randint(0, span + 1, (2,), generator=g))
+        opt = self.optical[
+            :, win.row + r : win.row + r + self.template, win.col + c : win.col + c + self.template
+        ]
+        sar = self.sar[:, win.row : win.row + self.search, win.col : win.col + self.search]
+        shift = torch.tensor([r - span / 2.0, c - span / 2.0])
+        return {"optical": tensor(opt), "sar": tensor(sar), "shift": shift}
