@@ -19,6 +19,7 @@ from saropt import __version__
 from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
 from saropt.cli.db import db_app
+from saropt.cli.match import match_app
 
 __all__ = ["EXIT_BAD_INPUT", "app", "main"]
 
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train")
+app.add_typer(match_app, name="match")
 app.command("decloud")(decloud)
 app.command("translate")(translate)
 

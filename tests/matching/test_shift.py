@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from saropt.datasets.matching import ShiftPairDataset
@@ -77,11 +78,75 @@ class TestShiftPairs:
             )
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, float]]]:
+    warnings.filterwarnings("ignore")
+    out = tmp_path_factory.mktemp("shift")
+    cfg = ShiftConfig(scene_size=256, train_length=256, val_length=96, epochs=5)
+    return out, train_shift_classifier(cfg, out)
+
+
 class TestShiftClassifier:
-    def test_learns_to_beat_ncc_on_held_out_pairs(self, tmp_path: Path) -> None:
-        warnings.filterwarnings("ignore")
-        cfg = ShiftConfig(scene_size=256, train_length=256, val_length=96, epochs=5)
-        r = train_shift_classifier(cfg, tmp_path)
+    def test_learns_to_beat_ncc_on_held_out_pairs(
+        self, trained: tuple[Path, dict[str, dict[str, float]]]
+    ) -> None:
+        out, r = trained
         assert r["shift_classifier"]["mean_px"] < 0.6 * r["ncc"]["mean_px"]
         assert r["shift_classifier"]["within_1px"] > r["ncc"]["within_1px"]
-        assert (tmp_path / "shift_classifier.safetensors").exists()
+        assert (out / "shift_classifier.safetensors").exists()
+
+
+class TestTiePoints:
+    def test_known_georeference_error_is_corrected_within_5_m(
+        self, trained: tuple[Path, dict[str, dict[str, float]]], tmp_path: Path
+    ) -> None:
+        from affine import Affine
+
+        from saropt.inference.tiepoints import correct_georeference
+        from saropt.io.raster import Grid, Raster, read_raster, write_raster
+        from saropt.synth import generate_scene
+
+        out, _ = trained
+        sc = generate_scene(height=320, width=320, seed=21, dates=1)
+        g = sc.grid
+        sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g, None, ("VV", "VH")))
+        # the optical image claims to be 23 m east and 17 m south of where it is
+        wrong = Grid(g.crs, Affine.translation(23.0, -17.0) @ g.transform, g.width, g.height)
+        opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+        tp = correct_georeference(opt, sar, out / "shift_classifier.safetensors", tmp_path / "fix")
+        assert tp.inliers.sum() >= 5
+        fixed = read_raster(tmp_path / "fix" / "corrected.tif")
+        err = np.hypot(
+            fixed.grid.transform.c - g.transform.c, fixed.grid.transform.f - g.transform.f
+        )
+        assert err < 5.0, (tp.offset, err)
+        np.testing.assert_array_equal(fixed.data, sc.optical)  # pixels untouched
+        assert (tmp_path / "fix" / "tiepoints.geojson").exists()
+
+
+class TestMatchCommand:
+    def test_tiepoints_cli(
+        self, trained: tuple[Path, dict[str, dict[str, float]]], tmp_path: Path
+    ) -> None:
+        from affine import Affine
+        from typer.testing import CliRunner
+
+        from saropt.cli.main import EXIT_BAD_INPUT, app
+        from saropt.io.raster import Grid, Raster, write_raster
+        from saropt.synth import generate_scene
+
+        out, _ = trained
+        sc = generate_scene(height=256, width=256, seed=22, dates=1)
+        g = sc.grid
+        sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g))
+        wrong = Grid(g.crs, Affine.translation(-30.0, 10.0) @ g.transform, g.width, g.height)
+        opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+        args = ["match", "tiepoints", "--sar", str(sar), "--optical", str(opt), "--out",
+                str(tmp_path / "fix")]  # fmt: skip
+        res = CliRunner().invoke(
+            app, [*args, "--weights", str(out / "shift_classifier.safetensors")]
+        )
+        assert res.exit_code == 0, res.output
+        assert "inliers" in res.output and (tmp_path / "fix" / "corrected.tif").exists()
+        res = CliRunner().invoke(app, [*args, "--weights", str(tmp_path / "none.safetensors")])
+        assert res.exit_code == EXIT_BAD_INPUT

@@ -1,0 +1,219 @@
+"""Whole-scene SAR-optical tie points and the correction of an optical image's georeference.
+
+A grid of optical templates is searched in the SAR image around where the optical
+image's georeference says they are; the shift classifier's confident matches become tie
+points, and a robust (RANSAC) translation of them, in map units, is the optical image's
+georeference error. The corrected image is the optical image with its transform moved by
+that translation: its pixels are copied untouched, window by window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from affine import Affine
+from shapely.geometry import Point
+
+from saropt.errors import ConfigError, CRSMismatchError, InvalidValueError
+from saropt.io.atomic import write_text_atomic
+from saropt.io.raster import (
+    Grid,
+    PathLike,
+    RasterWriter,
+    iter_windows,
+    read_info,
+    read_raster,
+)
+from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.io.vector import write_geojson
+from saropt.models import ShiftClassifier, load_model, peak_shift
+
+
+@dataclass
+class TiePoints:
+    """Matches between an optical image and a SAR image, in map coordinates.
+
+    Attributes:
+        optical_xy: Where the optical georeference puts each template's centre (K, 2).
+        sar_xy: Where the SAR image shows it (K, 2).
+        confidence: Probability mass within one pixel of the peak (K,).
+        peak_ratio: Best score over the best one 3 px or more away (K,).
+        kept: Confident matches (K,) bool.
+        inliers: RANSAC inliers among the kept (K,) bool.
+        offset: The optical georeference's error (dx, dy) in map units: add it to fix it.
+    """
+
+    optical_xy: np.ndarray
+    sar_xy: np.ndarray
+    confidence: np.ndarray
+    peak_ratio: np.ndarray
+    kept: np.ndarray
+    inliers: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    offset: tuple[float, float] = (0.0, 0.0)
+
+
+def ransac_translation(
+    moves: np.ndarray, tolerance: float, iterations: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust mean of 2-D vectors: the one with most others within ``tolerance``, refined
+    as the mean of those inliers.
+
+    Shape:
+        moves (K, 2) -> (offset (2,), inliers (K,) bool).
+    """
+    if len(moves) == 0:
+        raise InvalidValueError("no confident tie point to estimate a translation from")
+    rng = np.random.default_rng(seed)
+    best = np.zeros(len(moves), bool)
+    for k in rng.choice(len(moves), size=min(iterations, len(moves)), replace=False):
+        inl = np.hypot(*(moves - moves[k]).T) <= tolerance
+        if inl.sum() > best.sum():
+            best = inl
+    offset = moves[best].mean(axis=0)
+    best = np.hypot(*(moves - offset).T) <= tolerance  # refit once around the mean
+    return moves[best].mean(axis=0), best
+
+
+def find_tie_points(
+    optical: PathLike,
+    sar: PathLike,
+    weights: PathLike,
+    *,
+    step: int = 48,
+    min_confidence: float = 0.3,
+    min_peak_ratio: float = 2.0,
+    tolerance_px: float = 1.5,
+    batch_size: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+) -> TiePoints:
+    """Match a grid of optical templates in the SAR image and fit the georeference error.
+
+    Args:
+        optical: Optical GeoTIFF (the bands the model was trained on), possibly misplaced.
+        sar: Sentinel-1 VV/VH dB GeoTIFF, the geometric reference, same CRS and pixel size.
+        weights: A trained shift classifier (``shift_classifier.safetensors``).
+        step: Pixels between template centres.
+        min_confidence: Keep matches whose confidence reaches this.
+        min_peak_ratio: ...and whose peak ratio reaches this.
+        tolerance_px: RANSAC inlier distance, in pixels.
+        batch_size: Templates per model call.
+        progress: Called with (batches done, batches in total).
+
+    Raises:
+        CRSMismatchError: The images have other CRSs or pixel sizes.
+        ConfigError: The weights are not a shift classifier.
+        InvalidValueError: No confident match.
+    """
+    model, config = load_model(weights)
+    if not isinstance(model, ShiftClassifier):
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not a shift classifier")
+    t, s = int(config["template"]), int(config["search"])
+    og, sg = read_info(optical).grid, read_info(sar).grid
+    if og.crs != sg.crs or og.res != sg.res:
+        raise CRSMismatchError(
+            f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
+            "optical image onto the SAR grid's CRS and pixel size first"
+        )
+    opt = normalize_s2(read_raster(optical).data.astype(np.float32))
+    sar_db = np.nan_to_num(read_raster(sar).data.astype(np.float32), nan=-25.0)
+    sar_n = normalize_s1(sar_db)
+    jobs = []  # (optical row, col of the template's corner; SAR row, col of the window's)
+    half_t, half_s = t // 2, s // 2
+    inv_sar = ~sg.transform
+    for r in range(half_s, og.height - half_s, step):
+        for c in range(half_s, og.width - half_s, step):
+            x, y = og.transform @ (c, r)  # where the optical image says this pixel is
+            sc, sr = (round(v) for v in inv_sar @ (x, y))
+            if half_s <= sr <= sg.height - half_s and half_s <= sc <= sg.width - half_s:
+                jobs.append((r - half_t, c - half_t, sr - half_s, sc - half_s))
+    if not jobs:
+        raise InvalidValueError("the optical and SAR images overlap too little to match")
+    opt_xy, sar_xy, conf, ratio = [], [], [], []
+    centre = (s - t) / 2.0
+    batches = range(0, len(jobs), batch_size)
+    for k, b in enumerate(batches):
+        chunk = jobs[b : b + batch_size]
+        o = torch.from_numpy(np.stack([opt[:, r : r + t, c : c + t] for r, c, _, _ in chunk]))
+        w = torch.from_numpy(np.stack([sar_n[:, r : r + s, c : c + s] for _, _, r, c in chunk]))
+        with torch.inference_mode():
+            shifts, cf, pr = peak_shift(model(o, w))
+        for (orow, ocol, srow, scol), (dy, dx) in zip(chunk, shifts.tolist(), strict=True):
+            opt_xy.append(og.transform @ (ocol + half_t, orow + half_t))
+            # the template's centre sits at the window's centre plus the shift
+            sar_xy.append(sg.transform @ (scol + centre + dx + half_t, srow + centre + dy + half_t))
+        conf.append(cf.numpy())
+        ratio.append(pr.numpy())
+        if progress:
+            progress(k + 1, len(batches))
+    tp = TiePoints(
+        np.asarray(opt_xy), np.asarray(sar_xy), np.concatenate(conf), np.concatenate(ratio),
+        np.zeros(len(jobs), bool),
+    )  # fmt: skip
+    tp.kept = (tp.confidence >= min_confidence) & (tp.peak_ratio >= min_peak_ratio)
+    moves = tp.sar_xy - tp.optical_xy
+    offset, inl = ransac_translation(moves[tp.kept], tolerance_px * sg.res[0])
+    tp.inliers = np.zeros(len(jobs), bool)
+    tp.inliers[np.nonzero(tp.kept)[0][inl]] = True
+    tp.offset = (float(offset[0]), float(offset[1]))
+    return tp
+
+
+def write_tie_points(tp: TiePoints, path: PathLike, crs: str | None) -> Path:
+    """Tie points as GeoJSON points at their SAR positions, with scores and flags."""
+    feats = []
+    for i in range(len(tp.confidence)):
+        props = {
+            "optical_x": round(float(tp.optical_xy[i, 0]), 2),
+            "optical_y": round(float(tp.optical_xy[i, 1]), 2),
+            "confidence": round(float(tp.confidence[i]), 4),
+            "peak_ratio": round(float(min(tp.peak_ratio[i], 1e6)), 2),
+            "kept": bool(tp.kept[i]),
+            "inlier": bool(tp.inliers[i]),
+        }
+        feats.append((Point(*tp.sar_xy[i]), props))
+    return write_geojson(Path(path), feats, crs)
+
+
+def write_corrected(optical: PathLike, output: PathLike, offset: tuple[float, float]) -> Path:
+    """Copy a raster with its transform moved by ``offset`` (map units); pixels untouched."""
+    info = read_info(optical)
+    g = info.grid
+    moved = Grid(g.crs, Affine.translation(*offset) @ g.transform, g.width, g.height)
+    with RasterWriter(
+        output, moved, info.count, info.dtype, nodata=info.nodata, descriptions=info.descriptions
+    ) as w:
+        for win in iter_windows(g.height, g.width, 1024):
+            w.write(read_raster(optical, window=win).data, win)
+    return Path(output)
+
+
+def correct_georeference(
+    optical: PathLike,
+    sar: PathLike,
+    weights: PathLike,
+    out_dir: PathLike,
+    **kwargs: float,
+) -> TiePoints:
+    """Find tie points, then write ``tiepoints.geojson``, ``corrected.tif`` (the optical
+    image with the fitted translation applied) and ``correction.json`` into ``out_dir``."""
+    import json
+
+    out = Path(out_dir)
+    tp = find_tie_points(optical, sar, weights, **kwargs)  # type: ignore[arg-type]
+    crs = read_info(sar).grid.crs
+    write_tie_points(tp, out / "tiepoints.geojson", crs)
+    write_corrected(optical, out / "corrected.tif", tp.offset)
+    summary = {
+        "offset_x": tp.offset[0],
+        "offset_y": tp.offset[1],
+        "tie_points": len(tp.confidence),
+        "kept": int(tp.kept.sum()),
+        "inliers": int(tp.inliers.sum()),
+        "crs": crs,
+    }
+    write_text_atomic(out / "correction.json", json.dumps(summary, indent=2))
+    return tp
