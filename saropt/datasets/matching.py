@@ -68,3 +68,45 @@ class ShiftPairDataset(Dataset[Sample]):
         sar = self.sar[:, win.row : win.row + self.search, win.col : win.col + self.search]
         shift = torch.tensor([r - span / 2.0, c - span / 2.0])
         return {"optical": tensor(opt), "sar": tensor(sar), "shift": shift}
+
+
+class MatchPairDataset(Dataset[Sample]):
+    """Co-located (label 1) and non-matching (label 0) SAR-optical patch pairs.
+
+    The pairs come from a :class:`~saropt.datasets.samplers.PairSampler` over one
+    co-registered image pair, drawn once from ``seed``.
+
+    Sample keys: ``optical`` (C, P, P), ``sar`` (S, P, P) in [0, 1], ``label`` (float).
+    """
+
+    def __init__(
+        self,
+        optical: np.ndarray,
+        sar: np.ndarray,
+        *,
+        size: int = 32,
+        positives: int = 256,
+        negative_ratio: float = 1.0,
+        min_distance: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        from saropt.datasets.samplers import PairSampler
+
+        if sar.shape[1:] != optical.shape[1:]:
+            raise GridMismatchError(f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} differ")
+        self.optical = normalize_s2(optical)
+        self.sar = normalize_s1(sar)
+        sampler = PairSampler([sar.shape[1:]], size, min_distance=min_distance,
+                              negative_ratio=negative_ratio)  # fmt: skip
+        self.pairs = sampler.sample(positives, torch.Generator().manual_seed(seed))
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> Sample:
+        p = self.pairs[i]
+        return {
+            "optical": tensor(self.optical[(slice(None), *p.optical.slices())]),
+            "sar": tensor(self.sar[(slice(None), *p.sar.slices())]),
+            "label": torch.tensor(float(p.label)),
+        }

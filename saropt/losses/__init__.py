@@ -7,15 +7,23 @@ from saropt.losses.gan import (
     gan_loss,
     generator_loss,
 )
-from saropt.losses.matching import SmoothCrossEntropy, gaussian_shift_target, smooth_cross_entropy
+from saropt.losses.matching import (
+    HardestTripletLoss,
+    SmoothCrossEntropy,
+    gaussian_shift_target,
+    hardest_triplet_loss,
+    smooth_cross_entropy,
+)
 
 __all__ = [
     "DiscriminatorLoss",
     "GeneratorLoss",
+    "HardestTripletLoss",
     "SmoothCrossEntropy",
     "discriminator_loss",
     "gan_loss",
     "gaussian_shift_target",
     "generator_loss",
+    "hardest_triplet_loss",
     "smooth_cross_entropy",
 ]

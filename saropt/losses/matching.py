@@ -46,3 +46,34 @@ class SmoothCrossEntropy(nn.Module):
 
     def forward(self, logits: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
         return smooth_cross_entropy(logits, shifts, self.sigma)
+
+
+def hardest_triplet_loss(
+    optical: torch.Tensor, sar: torch.Tensor, margin: float = 1.0
+) -> torch.Tensor:
+    """HardNet's triplet margin loss with the hardest negative in the batch.
+
+    Row ``i`` of both inputs shows the same place. For each pair, the hardest negative is
+    the closest non-matching descriptor of either modality; the loss is
+    ``mean(max(0, margin + d(a_i, p_i) - d_hardest))``.
+
+    Shape:
+        optical (N, D), sar (N, D) -> scalar.
+    """
+    d = torch.cdist(optical, sar)  # (N, N): optical i against sar j
+    pos = d.diagonal()
+    eye = torch.eye(len(d), dtype=torch.bool, device=d.device)
+    masked = d.masked_fill(eye, float("inf"))
+    hardest = torch.minimum(masked.min(dim=1).values, masked.min(dim=0).values)
+    return torch.relu(margin + pos - hardest).mean()
+
+
+class HardestTripletLoss(nn.Module):
+    """Module form of :func:`hardest_triplet_loss`."""
+
+    def __init__(self, margin: float = 1.0) -> None:
+        super().__init__()
+        self.margin = margin
+
+    def forward(self, optical: torch.Tensor, sar: torch.Tensor) -> torch.Tensor:
+        return hardest_triplet_loss(optical, sar, self.margin)

@@ -3,15 +3,22 @@
 from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
 from saropt.models import matching as _matching  # noqa: F401  (registers matching models)
 from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator, TranslationGenerator
-from saropt.models.matching import ShiftClassifier, peak_shift
+from saropt.models.matching import (
+    PseudoSiameseMatcher,
+    ShiftClassifier,
+    TwoStreamDescriptor,
+    peak_shift,
+)
 from saropt.models.registry import create_model, list_models, register
 from saropt.models.weights import load_model, read_config, save_model
 
 __all__ = [
     "CloudRemovalGenerator",
     "PatchGANDiscriminator",
+    "PseudoSiameseMatcher",
     "ShiftClassifier",
     "TranslationGenerator",
+    "TwoStreamDescriptor",
     "create_model",
     "list_models",
     "load_model",

@@ -117,3 +117,85 @@ def peak_shift(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
 def shift_classifier(**kwargs: Any) -> ShiftClassifier:
     """Siamese shift classifier with dense dot-product correlation (Merkle et al. 2017)."""
     return ShiftClassifier(**kwargs)
+
+
+def _stream(cin: int, width: int, levels: int) -> nn.Sequential:
+    """Conv blocks, each halving the resolution by max pooling."""
+    mods: list[nn.Module] = []
+    c = cin
+    for i in range(levels):
+        mods += [_block(c, width * 2**i), nn.MaxPool2d(2)]
+        c = width * 2**i
+    return nn.Sequential(*mods)
+
+
+class PseudoSiameseMatcher(nn.Module):
+    """Pseudo-siamese binary matcher (Hughes, Schmitt, Mou, Wang and Zhu, "Identifying
+    corresponding patches in SAR and optical images with a pseudo-siamese CNN", IEEE GRSL
+    2018): two streams that share no weights, their feature maps concatenated and judged
+    by a fusion network; the logit's sigmoid is the match probability.
+
+    Shape:
+        optical (N, Co, P, P), sar (N, Cs, P, P) -> logits (N,); P divisible by 2**levels.
+    """
+
+    def __init__(
+        self, optical_channels: int = 13, sar_channels: int = 2, *, width: int = 16, levels: int = 3
+    ) -> None:
+        super().__init__()
+        self.optical = _stream(optical_channels, width, levels)
+        self.sar = _stream(sar_channels, width, levels)
+        c = width * 2 ** (levels - 1)
+        self.fusion = nn.Sequential(
+            _block(2 * c, 2 * c), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * c, 1)
+        )
+
+    def forward(self, optical: torch.Tensor, sar: torch.Tensor) -> torch.Tensor:
+        fused = torch.cat([self.optical(optical), self.sar(sar)], dim=1)
+        result: torch.Tensor = self.fusion(fused)[:, 0]
+        return result
+
+
+class TwoStreamDescriptor(nn.Module):
+    """HardNet-style two-stream descriptor (Mishchuk et al. 2017, adapted to SAR-optical by
+    Bürgmann, Koppe and Schmitt 2019): modality-specific CNNs giving L2-normalised
+    descriptors, trained with a triplet margin loss over the hardest negatives in a batch.
+
+    Shape:
+        optical (N, Co, P, P) -> (N, dim); sar (N, Cs, P, P) -> (N, dim), unit length.
+    """
+
+    def __init__(
+        self, optical_channels: int = 13, sar_channels: int = 2, *, width: int = 16,
+        levels: int = 3, dim: int = 128,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        c = width * 2 ** (levels - 1)
+
+        def net(cin: int) -> nn.Sequential:
+            pool = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, dim)]
+            return nn.Sequential(_stream(cin, width, levels), *pool)
+
+        self.optical = net(optical_channels)
+        self.sar = net(sar_channels)
+
+    def embed(self, x: torch.Tensor, optical: bool) -> torch.Tensor:
+        net = self.optical if optical else self.sar
+        return torch.nn.functional.normalize(net(x), dim=1)
+
+    def forward(
+        self, optical: torch.Tensor, sar: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.embed(optical, True), self.embed(sar, False)
+
+
+@register("pseudo_siamese_matcher")
+def pseudo_siamese_matcher(**kwargs: Any) -> PseudoSiameseMatcher:
+    """Pseudo-siamese binary SAR-optical matcher (Hughes et al. 2018)."""
+    return PseudoSiameseMatcher(**kwargs)
+
+
+@register("two_stream_descriptor")
+def two_stream_descriptor(**kwargs: Any) -> TwoStreamDescriptor:
+    """Two-stream HardNet-style SAR-optical descriptor."""
+    return TwoStreamDescriptor(**kwargs)

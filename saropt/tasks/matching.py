@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
-from saropt.datasets.matching import ShiftPairDataset
+from saropt.datasets.matching import MatchPairDataset, ShiftPairDataset
 from saropt.io.sentinel import S2_BANDS
 from saropt.layers.correlation import normalized_cross_correlation
-from saropt.losses import smooth_cross_entropy
-from saropt.metrics.functional import shift_errors
-from saropt.models import ShiftClassifier, peak_shift, save_model
+from saropt.losses import hardest_triplet_loss, smooth_cross_entropy
+from saropt.metrics.functional import fpr_at_recall, recall_at_fpr, roc_auc, shift_errors
+from saropt.models import (
+    PseudoSiameseMatcher,
+    ShiftClassifier,
+    TwoStreamDescriptor,
+    peak_shift,
+    save_model,
+)
 from saropt.synth import generate_scene
 from saropt.tasks.pix2pix import fit_plain
 
@@ -110,3 +117,124 @@ def train_shift_classifier(cfg: ShiftConfig, out: str | Path) -> dict[str, dict[
                {"optical_channels": len(S2_BANDS), "sar_channels": 2, "width": cfg.width,
                 "layers": cfg.layers}, template=cfg.template, search=cfg.search)  # fmt: skip
     return {"shift_classifier": evaluate_shifts(task.model, val), "ncc": evaluate_shifts(None, val)}
+
+
+class BinaryMatchTask(L.LightningModule):
+    """Pseudo-siamese matcher trained with binary cross-entropy on labelled pairs."""
+
+    def __init__(self, optical_channels: int = 13, sar_channels: int = 2, *, width: int = 16,
+                 lr: float = 1e-3) -> None:  # fmt: skip
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = PseudoSiameseMatcher(optical_channels, sar_channels, width=width)
+        self.lr = lr
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        logits = self.model(batch["optical"], batch["sar"])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, batch["label"])
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(logits))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.model.parameters(), lr=self.lr)
+
+
+class DescriptorTask(L.LightningModule):
+    """Two-stream descriptor trained with the hardest-in-batch triplet loss on positives."""
+
+    def __init__(
+        self,
+        optical_channels: int = 13,
+        sar_channels: int = 2,
+        *,
+        width: int = 16,
+        lr: float = 1e-3,
+        margin: float = 1.0,
+        warmup_epochs: int = 3,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = TwoStreamDescriptor(optical_channels, sar_channels, width=width)
+        self.lr = lr
+        self.margin = margin
+        self.warmup_epochs = warmup_epochs
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        positives = batch["label"] > 0.5  # negatives come from the batch itself
+        a, b = self.model(batch["optical"][positives], batch["sar"][positives])
+        if self.current_epoch < self.warmup_epochs:
+            # from a random start the hardest negatives collapse every descriptor onto one
+            # point (the loss sticks at the margin); random in-batch negatives first
+            neg = (a - b.roll(1, dims=0)).norm(dim=1)
+            loss = torch.relu(self.margin + (a - b).norm(dim=1) - neg).mean()
+        else:
+            loss = hardest_triplet_loss(a, b, self.margin)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(a))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.model.parameters(), lr=self.lr)
+
+
+def pair_scores(model: torch.nn.Module, data: Dataset[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Match scores (higher = match) and labels of every pair: the matcher's probability, or
+    the descriptors' negative distance."""
+    scores, labels = [], []
+    model.eval()
+    for batch in DataLoader(data, batch_size=128):
+        with torch.inference_mode():
+            if isinstance(model, TwoStreamDescriptor):
+                a, b = model(batch["optical"], batch["sar"])
+                s = -(a - b).norm(dim=1)
+            else:
+                s = torch.sigmoid(model(batch["optical"], batch["sar"]))
+        scores.append(s.numpy())
+        labels.append(batch["label"].numpy())
+    return np.concatenate(scores), np.concatenate(labels)
+
+
+def matching_report(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """AUC, recall and accuracy at 5 % FPR, and FPR at 95 % recall of pair scores."""
+    recall, accuracy, _ = recall_at_fpr(scores, labels, 0.05)
+    return {
+        "auc": roc_auc(scores, labels),
+        "recall_at_5pct_fpr": recall,
+        "accuracy_at_5pct_fpr": accuracy,
+        "fpr_at_95pct_recall": fpr_at_recall(scores, labels, 0.95),
+    }
+
+
+def train_pair_matchers(
+    out: str | Path,
+    *,
+    models: tuple[str, ...] = ("binary_matcher", "descriptor"),
+    epochs: int = 20,
+    positives: int = 1024,
+    size: int = 32,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Train the pseudo-siamese matcher and/or the two-stream descriptor on one generated
+    scene's pairs (one random negative per positive); report them on a held-out scene's.
+
+    Measured with the defaults: the binary matcher reaches AUC 0.96 (recall 0.77 at 5 %
+    FPR, FPR95 0.18). The descriptor does not learn yet: under hardest-in-batch negatives
+    it collapses (every descriptor alike, the loss stuck at the margin) even after a
+    warm-up on random negatives, AUC 0.64; generated scenes hold many near-identical
+    patches (speckled forest), which makes the hardest negative unbeatable.
+    """
+    out = Path(out)
+    L.seed_everything(seed, workers=True, verbose=False)
+
+    def pairs(s: int, n: int) -> MatchPairDataset:
+        sc = generate_scene(height=384, width=384, seed=s, dates=1)
+        return MatchPairDataset(sc.optical, sc.sar[0], size=size, positives=n, seed=s)
+
+    train, val = pairs(seed, positives), pairs(seed + 1000, 256)
+    results = {}
+    tasks = {"binary_matcher": BinaryMatchTask, "descriptor": DescriptorTask}
+    for name in models:
+        task = tasks[name]()
+        fit_plain(task, train, val, out / name, epochs=epochs, batch_size=32, seed=seed,
+                  validate=False)  # fmt: skip
+        results[name] = matching_report(*pair_scores(task.model, val))
+    return results

@@ -146,6 +146,7 @@ def fit_plain(
     seed: int,
     resume: str | Path | None = None,
     progress: bool = False,
+    validate: bool = True,
 ) -> dict[str, float]:
     """Train any task with Lightning into ``out`` (``metrics.csv``,
     ``checkpoints/last.ckpt``), shuffling with an epoch-seeded sampler; returns the last
@@ -175,7 +176,12 @@ def fit_plain(
         num_sanity_val_steps=0,
         log_every_n_steps=max(1, min(50, len(train_loader))),
     )
-    trainer.fit(task, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    trainer.fit(
+        task,
+        train_loader,
+        val_loader if validate else None,
+        ckpt_path=str(resume) if resume else None,
+    )
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
