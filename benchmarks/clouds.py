@@ -10,24 +10,12 @@ and against a per-pixel Python loop of one Perlin octave (what vectorisation avo
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import median_time
 
 from saropt.synth.noise import perlin
 from saropt.transforms import add_clouds
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def perlin_loop(shape: tuple[int, int], cells: tuple[int, int], seed: int) -> np.ndarray:

@@ -6,22 +6,11 @@ python benchmarks/correlation.py [--batch 16] [--channels 16] [--template 32] [-
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from timing import median_time
 
 from saropt.layers.correlation import correlation_loop, dense_correlation
-
-
-def timed(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -34,9 +23,9 @@ def main() -> None:
     s = torch.randn(args.batch, args.channels, args.search, args.search)
     t = torch.randn(args.batch, args.channels, args.template, args.template)
     with torch.inference_mode():
-        dense = timed(lambda: dense_correlation(s, t), 10)
-        conv = timed(lambda: dense_correlation(s, t, "conv"), 3)
-        loop = timed(lambda: correlation_loop(s, t), 3)
+        dense = median_time(lambda: dense_correlation(s, t), 10)
+        conv = median_time(lambda: dense_correlation(s, t, "conv"), 3)
+        loop = median_time(lambda: correlation_loop(s, t), 3)
         ref = correlation_loop(s, t)
         err = (dense_correlation(s, t) - ref).abs().max().item() / ref.abs().max().item()
     shifts = (args.search - args.template + 1) ** 2
