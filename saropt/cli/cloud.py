@@ -6,22 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from saropt.cli.common import console, friendly_errors
+from saropt.cli.common import console, friendly_errors, progress_bar
 
 train_app = typer.Typer(help="Train models from YAML configs.", no_args_is_help=True)
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 @friendly_errors
@@ -41,7 +30,7 @@ def decloud(
     """Remove clouds from a whole scene: tiled, blended, GeoTIFF in and out."""
     from saropt.inference import TiledOptions, decloud_scene
 
-    with _bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
         decloud_scene(
             optical,
@@ -96,7 +85,7 @@ def translate(
     """Translate a scene optical -> SAR-like or SAR -> optical-like (the weights say which)."""
     from saropt.inference import TiledOptions, translate_scene
 
-    with _bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
         translate_scene(
             source,

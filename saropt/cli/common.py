@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from saropt.errors import SaroptError
 
@@ -33,3 +34,14 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def progress_bar(on: Console | None = None) -> Progress:
+    """The bar every long command shows: description, bar, done/total, elapsed time."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=on or console,
+    )

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from saropt.cli.common import console, friendly_errors
+from saropt.cli.common import console, friendly_errors, progress_bar
 
 db_app = typer.Typer(
     help="Build and inspect the multimodal (DREAM) database.", no_args_is_help=True
@@ -72,13 +71,7 @@ def build(
         date=date,
     )
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]tiles"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
         records = build_database(
             inputs,

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from saropt import __version__
+from saropt.cli.common import progress_bar
 from saropt.io.raster import Raster, write_raster
 from saropt.io.sentinel import S2_BANDS, db_to_linear, linear_to_db, s2_wavelengths
 from saropt.report import Section, rgb, save_figure, save_png, stretch, write_report
@@ -357,13 +357,7 @@ def run_demo(out: str | Path, *, size: int = 1024, seed: int = 0, console: Conso
     sections: list[Section] = []
     timings: list[list[object]] = []
     t_all = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar(console) as progress:
         task = progress.add_task("demo", total=len(STAGES))
         for name, fn in STAGES:
             progress.update(task, description=name)

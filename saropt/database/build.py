@@ -359,8 +359,9 @@ def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
             f"{config.overlap}"
         )
     for p in inputs.s1:
-        if read_info(p).count != 2:
-            raise ConfigError(f"'{p}' has {read_info(p).count} bands; Sentinel-1 needs VV, VH")
+        count = read_info(p).count
+        if count != 2:
+            raise ConfigError(f"'{p}' has {count} bands; Sentinel-1 needs VV, VH")
     s2 = _least_cloudy(inputs.s2, inputs.s2_cloud_masks)
     full = _target_grid(s2, config)
     crs = str(full.crs)

@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, tensor
+from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
-from saropt.errors import GridMismatchError
 from saropt.io.sentinel import normalize_s1, normalize_s2
 from saropt.transforms import add_clouds, apply_cloud_probability
 
@@ -53,10 +52,7 @@ class SyntheticCloudDataset(Dataset[Sample]):
         probabilities: np.ndarray | None = None,
         seed: int = 0,
     ) -> None:
-        if sar is not None and sar.shape[1:] != optical.shape[1:]:
-            raise GridMismatchError(
-                f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} images differ in size"
-            )
+        check_co_registered(optical, sar)
         self.optical = optical
         self.sar = sar
         self.patch_size = patch_size

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from saropt.errors import InputNotFoundError, RasterNotFoundError
+from saropt.errors import GridMismatchError, InputNotFoundError, RasterNotFoundError
 from saropt.io.raster import Raster
 
 Sample = dict[str, Any]
@@ -36,3 +36,12 @@ def partner(path: Path, expected: Path) -> Path:
     if not expected.exists():
         raise RasterNotFoundError(f"'{path.name}' has no partner: '{expected}' is missing")
     return expected
+
+
+def check_co_registered(optical: np.ndarray, sar: np.ndarray | None) -> None:
+    """Raise unless an optical and a SAR image (C, H, W) cover the same pixels."""
+    if sar is not None and sar.shape[1:] != optical.shape[1:]:
+        raise GridMismatchError(
+            f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} images differ in size; "
+            "resample them onto one grid first"
+        )

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, tensor
+from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
-from saropt.errors import ConfigError, GridMismatchError
+from saropt.errors import ConfigError
 from saropt.io.sentinel import normalize_s1, normalize_s2
 
 
@@ -40,8 +40,7 @@ class ShiftPairDataset(Dataset[Sample]):
         length: int = 256,
         seed: int = 0,
     ) -> None:
-        if sar.shape[1:] != optical.shape[1:]:
-            raise GridMismatchError(f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} differ")
+        check_co_registered(optical, sar)
         if search <= template:
             raise ConfigError(
                 f"search window ({search}) must be larger than the template ({template})"
@@ -92,8 +91,7 @@ class MatchPairDataset(Dataset[Sample]):
     ) -> None:
         from saropt.datasets.samplers import PairSampler
 
-        if sar.shape[1:] != optical.shape[1:]:
-            raise GridMismatchError(f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} differ")
+        check_co_registered(optical, sar)
         self.optical = normalize_s2(optical)
         self.sar = normalize_s1(sar)
         sampler = PairSampler([sar.shape[1:]], size, min_distance=min_distance,

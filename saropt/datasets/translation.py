@@ -8,9 +8,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, tensor
+from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
-from saropt.errors import GridMismatchError
 from saropt.io.sentinel import normalize_s1, normalize_s2
 
 Direction = Literal["opt2sar", "sar2opt"]
@@ -38,8 +37,7 @@ class TranslationDataset(Dataset[Sample]):
         length: int = 256,
         seed: int = 0,
     ) -> None:
-        if sar.shape[1:] != optical.shape[1:]:
-            raise GridMismatchError(f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} differ")
+        check_co_registered(optical, sar)
         self.opt = normalize_s2(optical, symmetric=True)
         self.sar = normalize_s1(sar, symmetric=True)
         self.direction = direction

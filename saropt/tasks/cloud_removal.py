@@ -11,14 +11,13 @@ SSIM overall, RMSE and SAM on cloudy and on clear pixels, and RMSE per band.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
 import numpy as np
 import torch
-import yaml
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from saropt.datasets import SEN12MSCR, SyntheticCloudDataset
@@ -26,7 +25,7 @@ from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
 from saropt.metrics.functional import mae, psnr, rmse, sam, ssim
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator, save_model
-from saropt.synth import generate_scene
+from saropt.tasks.common import config_from_yaml, generated_pair
 from saropt.tasks.pix2pix import Batch, Pix2PixTask, fit
 
 
@@ -138,26 +137,11 @@ class CloudRemovalConfig:
     l1_weight: float = 100.0
     gan_mode: Literal["bce", "lsgan"] = "bce"
     ema_decay: float = 0.99
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> CloudRemovalConfig:
         """Read a YAML file of field values (unknown keys raise)."""
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        data.update(overrides)
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown keys {sorted(unknown)} in {path}")
-        for key in ("coverage", "bands"):
-            if key in data:
-                data[key] = tuple(data[key])
-        return cls(**data)
-
-
-def _scene_arrays(cfg: CloudRemovalConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    scene = generate_scene(height=cfg.scene_size, width=cfg.scene_size, seed=seed, dates=1)
-    idx = [S2_BANDS.index(b) for b in cfg.bands]
-    return scene.optical[idx], scene.sar[0]
+        return config_from_yaml(cls, path, **overrides)
 
 
 def make_datasets(cfg: CloudRemovalConfig) -> tuple[Dataset[Any], Dataset[Any]]:
@@ -176,8 +160,8 @@ def make_datasets(cfg: CloudRemovalConfig) -> tuple[Dataset[Any], Dataset[Any]]:
         if not train_idx:
             raise ConfigError(f"too few SEN12MS-CR patches under {cfg.data_root} to split")
         return Subset(full, train_idx), Subset(full, val_idx)
-    opt, sar = _scene_arrays(cfg, cfg.seed)
-    vopt, vsar = _scene_arrays(cfg, cfg.seed + 1000)
+    opt, sar = generated_pair(cfg.scene_size, cfg.seed, cfg.bands)
+    vopt, vsar = generated_pair(cfg.scene_size, cfg.seed + 1000, cfg.bands)
     common = dict(patch_size=cfg.patch_size, coverage=cfg.coverage, bands=cfg.bands)
     train = SyntheticCloudDataset(opt, sar, length=cfg.train_length, seed=cfg.seed, **common)  # type: ignore[arg-type]
     val = SyntheticCloudDataset(vopt, vsar, length=cfg.val_length, seed=cfg.seed + 1, **common)  # type: ignore[arg-type]
@@ -274,7 +258,7 @@ def compare_twins(
         run_cfg = CloudRemovalConfig(**{**asdict(cfg), "use_sar": use_sar})
         train_cloud_removal(run_cfg, out / name)
         runs[name] = out / name
-    vopt, vsar = _scene_arrays(cfg, cfg.seed + 1000)
+    vopt, vsar = generated_pair(cfg.scene_size, cfg.seed + 1000, cfg.bands)
     clear = vopt[:, :tile, :tile]
     sar = vsar[:, :tile, :tile]
     cloudy, mask = add_clouds(clear, coverage, cfg.seed + 7, bands=cfg.bands)

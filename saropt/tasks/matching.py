@@ -23,7 +23,7 @@ from saropt.models import (
     peak_shift,
     save_model,
 )
-from saropt.synth import generate_scene
+from saropt.tasks.common import generated_pair
 from saropt.tasks.pix2pix import fit_plain
 
 Batch = dict[str, torch.Tensor]
@@ -106,8 +106,8 @@ def train_shift_classifier(cfg: ShiftConfig, out: str | Path) -> dict[str, dict[
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     def pairs(seed: int, length: int) -> ShiftPairDataset:
-        sc = generate_scene(height=cfg.scene_size, width=cfg.scene_size, seed=seed, dates=1)
-        return ShiftPairDataset(sc.optical, sc.sar[0], template=cfg.template, search=cfg.search,
+        optical, sar = generated_pair(cfg.scene_size, seed)
+        return ShiftPairDataset(optical, sar, template=cfg.template, search=cfg.search,
                                 length=length, seed=seed)  # fmt: skip
 
     train, val = pairs(cfg.seed, cfg.train_length), pairs(cfg.seed + 1000, cfg.val_length)
@@ -226,8 +226,8 @@ def train_pair_matchers(
     L.seed_everything(seed, workers=True, verbose=False)
 
     def pairs(s: int, n: int) -> MatchPairDataset:
-        sc = generate_scene(height=384, width=384, seed=s, dates=1)
-        return MatchPairDataset(sc.optical, sc.sar[0], size=size, positives=n, seed=s)
+        optical, sar = generated_pair(384, s)
+        return MatchPairDataset(optical, sar, size=size, positives=n, seed=s)
 
     train, val = pairs(seed, positives), pairs(seed + 1000, 256)
     results = {}

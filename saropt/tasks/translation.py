@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import lightning as L
-import numpy as np
 import torch
-import yaml
 
 from saropt.datasets.translation import Direction, TranslationDataset
 from saropt.errors import ConfigError
 from saropt.io.sentinel import S1_DB_RANGE, S2_BANDS
 from saropt.metrics.functional import mae, rmse, sam
 from saropt.models import PatchGANDiscriminator, TranslationGenerator, save_model
-from saropt.synth import generate_scene
+from saropt.tasks.common import config_from_yaml, generated_pair
 from saropt.tasks.pix2pix import Batch, Pix2PixTask, fit
 
 
@@ -103,19 +101,7 @@ class TranslationConfig:
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: object) -> TranslationConfig:
         """Read a YAML file of field values (unknown keys raise)."""
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        data.update(overrides)
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown keys {sorted(unknown)} in {path}")
-        if "bands" in data:
-            data["bands"] = tuple(data["bands"])
-        return cls(**data)
-
-
-def _pairs(cfg: TranslationConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    scene = generate_scene(height=cfg.scene_size, width=cfg.scene_size, seed=seed, dates=1)
-    return scene.optical[[S2_BANDS.index(b) for b in cfg.bands]], scene.sar[0]
+        return config_from_yaml(cls, path, **overrides)
 
 
 def train_translation(
@@ -130,8 +116,8 @@ def train_translation(
         raise ConfigError(f"direction must be opt2sar or sar2opt; got {cfg.direction!r}")
     out = Path(out)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    opt, sar = _pairs(cfg, cfg.seed)
-    vopt, vsar = _pairs(cfg, cfg.seed + 1000)
+    opt, sar = generated_pair(cfg.scene_size, cfg.seed, cfg.bands)
+    vopt, vsar = generated_pair(cfg.scene_size, cfg.seed + 1000, cfg.bands)
     train = TranslationDataset(opt, sar, cfg.direction, patch_size=cfg.patch_size,
                                length=cfg.train_length, seed=cfg.seed)  # fmt: skip
     val = TranslationDataset(vopt, vsar, cfg.direction, patch_size=cfg.patch_size,
