@@ -15,6 +15,36 @@ from saropt.io.sentinel import S1_BANDS, denormalize_s1, denormalize_s2, normali
 from saropt.models import TranslationGenerator, load_model
 
 
+@torch.inference_mode()
+def translate_array(
+    model: TranslationGenerator, direction: str, source: np.ndarray, *, device: str = "cpu"
+) -> np.ndarray:
+    """Translate images held in memory, in the units ``translate_scene`` writes.
+
+    Args:
+        model: A translation generator.
+        direction: ``"opt2sar"`` (S2 digital numbers in, dB out) or ``"sar2opt"``.
+        source: (N, C, H, W) or (C, H, W); H and W multiples of ``model.factor``.
+
+    Returns:
+        float64 dB (opt2sar) or digital numbers (sar2opt), with the input's leading shape.
+    """
+    raw = source.astype(np.float32)
+    single = raw.ndim == 3
+    if direction == "opt2sar":
+        x = normalize_s2(raw, symmetric=True)
+    else:
+        x = normalize_s1(np.nan_to_num(raw, nan=-25.0), symmetric=True)
+    t = torch.from_numpy(x[None] if single else x).to(device)
+    y = model.eval()(t).double().cpu().numpy()
+    y = y[0] if single else y
+    if direction == "opt2sar":
+        result: np.ndarray = denormalize_s1(y, symmetric=True)
+    else:
+        result = denormalize_s2(y, symmetric=True)
+    return result
+
+
 def translate_scene(
     source: PathLike,
     weights: PathLike,
@@ -46,19 +76,8 @@ def translate_scene(
     tile = -(-opt.tile // model.factor) * model.factor
     opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
 
-    @torch.inference_mode()
     def predict(arrays: list[np.ndarray]) -> np.ndarray:
-        raw = arrays[0].astype(np.float32)
-        if direction == "opt2sar":
-            x = normalize_s2(raw, symmetric=True)
-        else:
-            x = normalize_s1(np.nan_to_num(raw, nan=-25.0), symmetric=True)
-        y = model(torch.from_numpy(x).to(device)).double().cpu().numpy()
-        if direction == "opt2sar":
-            result: np.ndarray = denormalize_s1(y, symmetric=True)
-        else:
-            result = denormalize_s2(y, symmetric=True)
-        return result
+        return translate_array(model, direction, arrays[0], device=device)
 
     sar_out = direction == "opt2sar"
     return predict_scene(
