@@ -108,3 +108,23 @@ class MatchPairDataset(Dataset[Sample]):
             "sar": tensor(self.sar[(slice(None), *p.sar.slices())]),
             "label": torch.tensor(float(p.label)),
         }
+
+
+class PairTensors(Dataset[Sample]):
+    """Labelled SAR-optical pairs held as tensors (e.g. generated hard negatives).
+
+    Sample keys as :class:`MatchPairDataset`: ``optical``, ``sar``, ``label``.
+    """
+
+    def __init__(self, optical: torch.Tensor, sar: torch.Tensor, label: torch.Tensor) -> None:
+        if not len(optical) == len(sar) == len(label):
+            raise ValueError(
+                f"optical, sar and label differ in length: {len(optical)}, {len(sar)}, {len(label)}"
+            )
+        self.optical, self.sar, self.label = optical, sar, label.float()
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    def __getitem__(self, i: int) -> Sample:
+        return {"optical": self.optical[i], "sar": self.sar[i], "label": self.label[i]}

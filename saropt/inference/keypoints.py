@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from saropt.errors import ConfigError, InvalidValueError
-from saropt.inference.tiepoints import ransac_translation
+from saropt.inference.tiepoints import ransac_affine, ransac_translation
 
 Detector = Literal["sift", "brisk"]
 DETECTORS: tuple[Detector, ...] = ("sift", "brisk")
@@ -125,14 +125,7 @@ def ransac_model(
     if model == "translation":
         t, best = ransac_translation(matches.b_xy - matches.a_xy, tolerance, 500, seed)
         return np.array([[1.0, 0.0, t[0]], [0.0, 1.0, t[1]]]), best
-    cv2.setRNGSeed(seed)
-    m, inl = cv2.estimateAffine2D(
-        matches.a_xy.astype(np.float32), matches.b_xy.astype(np.float32),
-        method=cv2.RANSAC, ransacReprojThreshold=tolerance, maxIters=2000,
-    )  # fmt: skip
-    if m is None:
-        return np.full((2, 3), np.nan), np.zeros(len(matches), bool)
-    return m.astype(np.float64), inl[:, 0].astype(bool)
+    return ransac_affine(matches.a_xy, matches.b_xy, tolerance, seed=seed)
 
 
 def correct_matches(

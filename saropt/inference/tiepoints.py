@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -44,7 +45,9 @@ class TiePoints:
         peak_ratio: Best score over the best one 3 px or more away (K,).
         kept: Confident matches (K,) bool.
         inliers: RANSAC inliers among the kept (K,) bool.
-        offset: The optical georeference's error (dx, dy) in map units: add it to fix it.
+        offset: The optical georeference's error (dx, dy) in map units: add it to fix it
+            (for an affine model, its translation part).
+        correction: The fitted model (2, 3) taking optical map coordinates to true ones.
     """
 
     optical_xy: np.ndarray
@@ -54,6 +57,7 @@ class TiePoints:
     kept: np.ndarray
     inliers: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     offset: tuple[float, float] = (0.0, 0.0)
+    correction: np.ndarray = field(default_factory=lambda: np.eye(2, 3))
 
 
 def ransac_translation(
@@ -78,6 +82,52 @@ def ransac_translation(
     return moves[best].mean(axis=0), best
 
 
+def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares 2x3 affine taking ``src`` points onto ``dst`` (both (K, 2), K >= 3)."""
+    a = np.hstack([src, np.ones((len(src), 1))])
+    m, *_ = np.linalg.lstsq(a, dst, rcond=None)
+    return np.asarray(m.T)
+
+
+def ransac_affine(
+    src: np.ndarray, dst: np.ndarray, tolerance: float, iterations: int = 500, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust 2x3 affine taking ``src`` onto ``dst``: the 3-point model with most points
+    within ``tolerance``, refitted by least squares on its inliers.
+
+    Coordinates are centred first, so map coordinates of 10^6 m lose no precision.
+
+    Shape:
+        src, dst (K, 2) -> (model (2, 3), inliers (K,) bool).
+
+    Raises:
+        InvalidValueError: Fewer than 3 points.
+    """
+    if len(src) < 3:
+        raise InvalidValueError(f"{len(src)} points; an affine model needs at least 3")
+    c = src.mean(axis=0)
+    s, d = src - c, dst - c
+    rng = np.random.default_rng(seed)
+    best = np.zeros(len(s), bool)
+    for _ in range(iterations):
+        k = rng.choice(len(s), size=3, replace=False)
+        m = fit_affine(s[k], d[k])
+        inl = np.hypot(*(s @ m[:, :2].T + m[:, 2] - d).T) <= tolerance
+        if inl.sum() > best.sum():
+            best = inl
+    if best.sum() < 3:
+        best = np.ones(len(s), bool)
+    for _ in range(2):  # refit on the inliers, then once more on the refit's inliers
+        m = fit_affine(s[best], d[best])
+        nxt = np.hypot(*(s @ m[:, :2].T + m[:, 2] - d).T) <= tolerance
+        if nxt.sum() >= 3:
+            best = nxt
+    m = fit_affine(s[best], d[best])
+    # undo the centring: dst = A (src - c) + t + c = A src + (t + c - A c)
+    m[:, 2] = m[:, 2] + c - m[:, :2] @ c
+    return m, best
+
+
 def find_tie_points(
     optical: PathLike,
     sar: PathLike,
@@ -87,6 +137,7 @@ def find_tie_points(
     min_confidence: float = 0.3,
     min_peak_ratio: float = 2.0,
     tolerance_px: float = 1.5,
+    model: Literal["translation", "affine"] = "translation",
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
 ) -> TiePoints:
@@ -100,20 +151,26 @@ def find_tie_points(
         min_confidence: Keep matches whose confidence reaches this.
         min_peak_ratio: ...and whose peak ratio reaches this.
         tolerance_px: RANSAC inlier distance, in pixels.
+        model: ``"translation"`` (a shifted georeference) or ``"affine"`` (also rotated,
+            scaled or sheared; needs 3 confident matches or more).
         batch_size: Templates per model call.
         progress: Called with (batches done, batches in total).
 
     Raises:
-        CRSMismatchError: The images have other CRSs or pixel sizes.
+        CRSMismatchError: The images have other CRSs or pixel sizes (beyond 2 %).
         ConfigError: The weights are not a shift classifier.
         InvalidValueError: No confident match.
     """
-    model, config = load_model(weights)
-    if not isinstance(model, ShiftClassifier):
+    if model not in ("translation", "affine"):
+        raise ConfigError(f"model must be translation or affine; got {model!r}")
+    net, config = load_model(weights)
+    if not isinstance(net, ShiftClassifier):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a shift classifier")
     t, s = int(config["template"]), int(config["search"])
     og, sg = read_info(optical).grid, read_info(sar).grid
-    if og.crs != sg.crs or og.res != sg.res:
+    # a georeference error may scale the pixel a little (the affine model fixes that);
+    # beyond 2 % the templates no longer match, and the image must be resampled first
+    if og.crs != sg.crs or not np.allclose(og.res, sg.res, rtol=0.02):
         raise CRSMismatchError(
             f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
             "optical image onto the SAR grid's CRS and pixel size first"
@@ -140,7 +197,7 @@ def find_tie_points(
         o = torch.from_numpy(np.stack([opt[:, r : r + t, c : c + t] for r, c, _, _ in chunk]))
         w = torch.from_numpy(np.stack([sar_n[:, r : r + s, c : c + s] for _, _, r, c in chunk]))
         with torch.inference_mode():
-            shifts, cf, pr = peak_shift(model(o, w))
+            shifts, cf, pr = peak_shift(net(o, w))
         for (orow, ocol, srow, scol), (dy, dx) in zip(chunk, shifts.tolist(), strict=True):
             opt_xy.append(og.transform @ (ocol + half_t, orow + half_t))
             # the template's centre sits at the window's centre plus the shift
@@ -154,11 +211,16 @@ def find_tie_points(
         np.zeros(len(jobs), bool),
     )  # fmt: skip
     tp.kept = (tp.confidence >= min_confidence) & (tp.peak_ratio >= min_peak_ratio)
-    moves = tp.sar_xy - tp.optical_xy
-    offset, inl = ransac_translation(moves[tp.kept], tolerance_px * sg.res[0])
+    tol = tolerance_px * sg.res[0]
+    if model == "translation":
+        moves = tp.sar_xy - tp.optical_xy
+        offset, inl = ransac_translation(moves[tp.kept], tol)
+        tp.correction = np.array([[1.0, 0.0, offset[0]], [0.0, 1.0, offset[1]]])
+    else:
+        tp.correction, inl = ransac_affine(tp.optical_xy[tp.kept], tp.sar_xy[tp.kept], tol)
     tp.inliers = np.zeros(len(jobs), bool)
     tp.inliers[np.nonzero(tp.kept)[0][inl]] = True
-    tp.offset = (float(offset[0]), float(offset[1]))
+    tp.offset = (float(tp.correction[0, 2]), float(tp.correction[1, 2]))
     return tp
 
 
@@ -178,11 +240,22 @@ def write_tie_points(tp: TiePoints, path: PathLike, crs: str | None) -> Path:
     return write_geojson(Path(path), feats, crs)
 
 
-def write_corrected(optical: PathLike, output: PathLike, offset: tuple[float, float]) -> Path:
-    """Copy a raster with its transform moved by ``offset`` (map units); pixels untouched."""
+def write_corrected(
+    optical: PathLike, output: PathLike, correction: tuple[float, float] | np.ndarray
+) -> Path:
+    """Copy a raster with its georeference corrected; pixels untouched.
+
+    Args:
+        optical: The raster to correct.
+        output: The corrected copy.
+        correction: A translation (dx, dy) in map units, or a 2x3 affine taking the old
+            map coordinates to the true ones.
+    """
     info = read_info(optical)
     g = info.grid
-    moved = Grid(g.crs, Affine.translation(*offset) @ g.transform, g.width, g.height)
+    m = np.asarray(correction, dtype=np.float64)
+    fix = Affine.translation(*m) if m.shape == (2,) else Affine(*m.ravel())
+    moved = Grid(g.crs, fix @ g.transform, g.width, g.height)
     with RasterWriter(
         output, moved, info.count, info.dtype, nodata=info.nodata, descriptions=info.descriptions
     ) as w:
@@ -196,20 +269,21 @@ def correct_georeference(
     sar: PathLike,
     weights: PathLike,
     out_dir: PathLike,
-    **kwargs: float,
+    **kwargs: Any,
 ) -> TiePoints:
     """Find tie points, then write ``tiepoints.geojson``, ``corrected.tif`` (the optical
     image with the fitted translation applied) and ``correction.json`` into ``out_dir``."""
     import json
 
     out = Path(out_dir)
-    tp = find_tie_points(optical, sar, weights, **kwargs)  # type: ignore[arg-type]
+    tp = find_tie_points(optical, sar, weights, **kwargs)
     crs = read_info(sar).grid.crs
     write_tie_points(tp, out / "tiepoints.geojson", crs)
-    write_corrected(optical, out / "corrected.tif", tp.offset)
+    write_corrected(optical, out / "corrected.tif", tp.correction)
     summary = {
         "offset_x": tp.offset[0],
         "offset_y": tp.offset[1],
+        "correction": tp.correction.tolist(),
         "tie_points": len(tp.confidence),
         "kept": int(tp.kept.sum()),
         "inliers": int(tp.inliers.sum()),

@@ -5,6 +5,7 @@ from saropt.losses.gan import (
     GeneratorLoss,
     discriminator_loss,
     gan_loss,
+    gaussian_kl,
     generator_loss,
 )
 from saropt.losses.matching import (
@@ -22,6 +23,7 @@ __all__ = [
     "SmoothCrossEntropy",
     "discriminator_loss",
     "gan_loss",
+    "gaussian_kl",
     "gaussian_shift_target",
     "generator_loss",
     "hardest_triplet_loss",

@@ -73,3 +73,13 @@ class DiscriminatorLoss(nn.Module):
 
     def forward(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         return discriminator_loss(real_logits, fake_logits, self.mode)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) of a VAE's code, summed over the code and averaged
+    over the batch.
+
+    Shape:
+        mu, logvar (N, ...) -> scalar.
+    """
+    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).flatten(1).sum(dim=1).mean()

@@ -2,6 +2,7 @@
 
 from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
 from saropt.models import matching as _matching  # noqa: F401  (registers matching models)
+from saropt.models import vaegan as _vaegan  # noqa: F401  (registers the VAE-GAN)
 from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator, TranslationGenerator
 from saropt.models.matching import (
     PseudoSiameseMatcher,
@@ -10,6 +11,7 @@ from saropt.models.matching import (
     peak_shift,
 )
 from saropt.models.registry import create_model, list_models, register
+from saropt.models.vaegan import VariationalSARGenerator
 from saropt.models.weights import load_model, read_config, save_model
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "ShiftClassifier",
     "TranslationGenerator",
     "TwoStreamDescriptor",
+    "VariationalSARGenerator",
     "create_model",
     "list_models",
     "load_model",

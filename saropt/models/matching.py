@@ -173,8 +173,11 @@ class TwoStreamDescriptor(nn.Module):
         c = width * 2 ** (levels - 1)
 
         def net(cin: int) -> nn.Sequential:
-            pool = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, dim)]
-            return nn.Sequential(_stream(cin, width, levels), *pool)
+            # HardNet standardises each descriptor dimension over the batch before the L2
+            # norm: the descriptors cannot all collapse onto one point
+            head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, dim),
+                    nn.BatchNorm1d(dim, affine=False)]  # fmt: skip
+            return nn.Sequential(_stream(cin, width, levels), *head)
 
         self.optical = net(optical_channels)
         self.sar = net(sar_channels)

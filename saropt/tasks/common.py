@@ -26,10 +26,21 @@ def config_from_yaml(cls: type[C], path: str | Path, **overrides: Any) -> C:
     """
     data = yaml.safe_load(Path(path).read_text()) or {}
     data.update(overrides)
+    return config_from_dict(cls, data, str(path))
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any], source: str = "the overrides") -> C:
+    """A config dataclass from field values (lists become tuples).
+
+    Raises:
+        ConfigError: A key that is not a field of ``cls``.
+    """
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"unknown keys {sorted(unknown)} in {path}")
+        raise ConfigError(
+            f"unknown keys {sorted(unknown)} in {source}; {cls.__name__} has {sorted(known)}"
+        )
     data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     return cls(**data)
 

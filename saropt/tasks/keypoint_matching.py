@@ -49,12 +49,15 @@ class TranslateMatchConfig:
     ratio: float = 0.8
     tolerance_px: float = 3.0
 
+    def __post_init__(self) -> None:
+        # YAML and --set give lists; keep the config hashable and comparable
+        self.offsets = tuple((int(dy), int(dx)) for dy, dx in self.offsets)
+        self.detectors = tuple(self.detectors)
+
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: object) -> TranslateMatchConfig:
         """Read a YAML file of field values (unknown keys raise)."""
-        cfg = config_from_yaml(cls, path, **overrides)
-        cfg.offsets = tuple(tuple(o) for o in cfg.offsets)  # type: ignore[misc]
-        return cfg
+        return config_from_yaml(cls, path, **overrides)
 
 
 def match_pair(

@@ -12,7 +12,7 @@ import torch
 from saropt.datasets.matching import MatchPairDataset
 from saropt.losses import HardestTripletLoss, hardest_triplet_loss
 from saropt.models import TwoStreamDescriptor
-from saropt.tasks.matching import train_pair_matchers
+from saropt.tasks.matching import PairMatchConfig, train_pair_matchers
 
 
 class TestPairs:
@@ -47,6 +47,22 @@ class TestTripletLoss:
 class TestBinaryMatcher:
     def test_learns_well_above_chance(self, tmp_path: Path) -> None:
         warnings.filterwarnings("ignore")
-        r = train_pair_matchers(tmp_path, models=("binary_matcher",))["binary_matcher"]
+        cfg = PairMatchConfig(models=("binary_matcher",))
+        r = train_pair_matchers(cfg, tmp_path)["binary_matcher"]
         assert r["auc"] > 0.85
         assert r["recall_at_5pct_fpr"] > 0.4 and r["fpr_at_95pct_recall"] < 0.5
+
+
+class TestDescriptor:
+    def test_hardest_negative_descriptor_learns_well_above_chance(self, tmp_path: Path) -> None:
+        """Batch-standardised descriptors, 3 epochs of random negatives, then hardest-in-batch
+        (about 35 s)."""
+        warnings.filterwarnings("ignore")
+        cfg = PairMatchConfig(models=("descriptor",), descriptor_epochs=30)
+        r = train_pair_matchers(cfg, tmp_path)["descriptor"]
+        assert r["auc"] > 0.85, r
+        assert r["recall_at_5pct_fpr"] > 0.3 and 0 < r["accuracy_at_5pct_fpr"] <= 1
+        from saropt.models import load_model
+
+        model, config = load_model(tmp_path / "descriptor" / "model.safetensors")
+        assert isinstance(model, TwoStreamDescriptor) and config["size"] == 32
