@@ -50,14 +50,14 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def results_table(results: dict[str, dict[str, float]], title: str) -> Table:
-    """One row per method, one column per metric."""
+    """One row per metric, one column per method (narrow terminals keep every number)."""
     table = Table(title=title)
     keys = list(dict.fromkeys(k for r in results.values() for k in r))
     table.add_column("")
+    for name in results:
+        table.add_column(name, justify="right", overflow="fold")
     for k in keys:
-        table.add_column(k, justify="right")
-    for name, r in results.items():
-        table.add_row(name, *(f"{r[k]:.3f}" if k in r else "-" for k in keys))
+        table.add_row(k, *(f"{r[k]:.3f}" if k in r else "-" for r in results.values()))
     return table
 
 

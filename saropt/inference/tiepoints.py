@@ -24,6 +24,7 @@ from saropt.io.atomic import write_text_atomic
 from saropt.io.raster import (
     Grid,
     PathLike,
+    PixelWindow,
     RasterWriter,
     iter_windows,
     read_info,
@@ -128,6 +129,17 @@ def ransac_affine(
     return m, best
 
 
+def _read_span(
+    path: PathLike, corners: list[tuple[int, int]], side: int
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """The float32 window covering squares of ``side`` at the given (row, col) corners, and
+    its top-left corner."""
+    rows, cols = [r for r, _ in corners], [c for _, c in corners]
+    r0, c0 = min(rows), min(cols)
+    win = PixelWindow(r0, c0, max(rows) - r0 + side, max(cols) - c0 + side)
+    return read_raster(path, window=win).data.astype(np.float32), (r0, c0)
+
+
 def find_tie_points(
     optical: PathLike,
     sar: PathLike,
@@ -175,9 +187,6 @@ def find_tie_points(
             f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
             "optical image onto the SAR grid's CRS and pixel size first"
         )
-    opt = normalize_s2(read_raster(optical).data.astype(np.float32))
-    sar_db = np.nan_to_num(read_raster(sar).data.astype(np.float32), nan=-25.0)
-    sar_n = normalize_s1(sar_db)
     jobs = []  # (optical row, col of the template's corner; SAR row, col of the window's)
     half_t, half_s = t // 2, s // 2
     inv_sar = ~sg.transform
@@ -194,8 +203,18 @@ def find_tie_points(
     batches = range(0, len(jobs), batch_size)
     for k, b in enumerate(batches):
         chunk = jobs[b : b + batch_size]
-        o = torch.from_numpy(np.stack([opt[:, r : r + t, c : c + t] for r, c, _, _ in chunk]))
-        w = torch.from_numpy(np.stack([sar_n[:, r : r + s, c : c + s] for _, _, r, c in chunk]))
+        # read only the rectangle this batch's templates (windows) span: memory follows the
+        # batch, not the scene
+        opt, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
+        sar_db, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
+        opt = normalize_s2(opt)
+        sar_n = normalize_s1(np.nan_to_num(sar_db, nan=-25.0))
+        o = torch.from_numpy(
+            np.stack([opt[:, r - r0 : r - r0 + t, c - c0 : c - c0 + t] for r, c, _, _ in chunk])
+        )
+        w = torch.from_numpy(
+            np.stack([sar_n[:, r - q0 : r - q0 + s, c - p0 : c - p0 + s] for _, _, r, c in chunk])
+        )
         with torch.inference_mode():
             shifts, cf, pr = peak_shift(net(o, w))
         for (orow, ocol, srow, scol), (dy, dx) in zip(chunk, shifts.tolist(), strict=True):

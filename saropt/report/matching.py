@@ -8,8 +8,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from affine import Affine
 from matplotlib.patches import Rectangle
 
+from saropt.inference.tiepoints import TiePoints
 from saropt.metrics.functional import roc_curve
 from saropt.report.quicklook import stretch
 
@@ -85,5 +87,41 @@ def keypoint_bars_figure(results: dict[str, dict[str, float]]) -> plt.Figure:
     ax.set_ylabel("correct matches")
     ax.legend(fontsize=8)
     ax.set_title("Optical to SAR: raw pair vs cGAN-translated", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def tiepoints_figure(
+    sar_db: np.ndarray, sar_transform: Affine, tp: TiePoints, exaggerate: float = 10.0
+) -> plt.Figure:
+    """Tie points over the SAR image: arrows from where the optical georeference puts each
+    template to where the SAR image shows it (lengths times ``exaggerate``); inliers blue,
+    confident outliers orange, matches that were not confident grey dots.
+
+    Args:
+        sar_db: SAR VV in dB (H, W), the background.
+        sar_transform: The SAR grid's transform (pixel -> map).
+        tp: Tie points from :func:`saropt.inference.tiepoints.find_tie_points`.
+        exaggerate: Arrow length factor.
+    """
+    inv = ~sar_transform
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(stretch(sar_db), cmap="gray")
+    start = np.array([inv @ (float(x), float(y)) for x, y in tp.optical_xy])
+    end = np.array([inv @ (float(x), float(y)) for x, y in tp.sar_xy])
+    d = (end - start) * exaggerate
+    groups = ((tp.inliers, "tab:blue", "inliers"),
+              (tp.kept & ~tp.inliers, "tab:orange", "confident outliers"))  # fmt: skip
+    for sel, colour, label in groups:
+        if sel.any():
+            ax.quiver(start[sel, 0], start[sel, 1], d[sel, 0], d[sel, 1], color=colour,
+                      angles="xy", scale_units="xy", scale=1, width=0.004, label=label)  # fmt: skip
+    if (~tp.kept).any():
+        rest = ~tp.kept
+        ax.plot(start[rest, 0], start[rest, 1], ".", color="0.6", label="not confident")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Tie points (moves x{exaggerate:g})", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
     fig.tight_layout()
     return fig

@@ -158,6 +158,7 @@ def fit_plain(
     # workers (samples here are generated in memory, workers would only add start-up time)
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=r".*but have no `val_dataloader`.*")  # validate=False
     sampler = EpochShuffleSampler(len(train), seed)  # type: ignore[arg-type]
     train_loader = DataLoader(train, batch_size=batch_size, sampler=sampler)
     val_loader = DataLoader(val, batch_size=batch_size)

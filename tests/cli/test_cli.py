@@ -70,10 +70,14 @@ class TestCommands:
         res = _run("demo", "--out", tmp_path / "d", "--size", "128")
         assert res.exit_code == 0, res.output
         html = (tmp_path / "d" / "report.html").read_text()
-        for src in ("img/s2_truecolour.png", "img/s2_cloudy.png", "img/class_profiles.png"):
+        srcs = ("img/s2_truecolour.png", "img/s2_cloudy.png", "img/class_profiles.png",
+                "img/score_maps.png", "img/tiepoints.png", "img/keypoints.png")  # fmt: skip
+        for src in srcs:
             assert src in html and (tmp_path / "d" / src).stat().st_size > 500
         assert "Requested coverage 0.30" in html
         assert (tmp_path / "d" / "scene" / "manifest.json").exists()
+        assert "SAR-optical matching" in html
+        assert (tmp_path / "d" / "matching" / "tiepoints" / "corrected.tif").exists()
 
 
 def _leftovers(folder: Path) -> list[str]:

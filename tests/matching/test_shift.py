@@ -155,6 +155,35 @@ class TestTiePoints:
         affine, translation = worst("affine"), worst("translation")
         assert affine < 5.0 and translation > 2 * affine, (affine, translation)
 
+    def test_memory_follows_the_batch_not_the_scene(self, tmp_path: Path) -> None:
+        import tracemalloc
+
+        from saropt.inference.tiepoints import find_tie_points
+        from saropt.io.raster import Grid, Raster, write_raster
+        from saropt.models import ShiftClassifier, save_model
+
+        torch.manual_seed(0)
+        kw = {"optical_channels": 13, "sar_channels": 2, "width": 4, "layers": 1}
+        weights = save_model(ShiftClassifier(**kw), tmp_path / "w", "shift_classifier", kw,
+                             template=32, search=48)  # fmt: skip
+        rng = np.random.default_rng(0)
+        peaks = {}
+        for size in (512, 1536):
+            g = Grid.from_origin("EPSG:32633", 500000.0, 5000000.0, 10.0, size, size)
+            sar = rng.uniform(-25, 0, (2, size, size)).astype(np.float32)
+            opt = rng.integers(0, 5000, (13, size, size)).astype(np.uint16)
+            write_raster(tmp_path / f"s1_{size}.tif", Raster(sar, g))
+            write_raster(tmp_path / f"s2_{size}.tif", Raster(opt, g, 0))
+            del sar, opt
+            tracemalloc.start()
+            find_tie_points(tmp_path / f"s2_{size}.tif", tmp_path / f"s1_{size}.tif", weights,
+                            step=96, min_confidence=0, min_peak_ratio=0)  # fmt: skip
+            peaks[size] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        # 9x the pixels; reading the whole optical image alone would take 117 MB at 1536^2
+        assert peaks[1536] < 1.5 * peaks[512], peaks  # measured: 37.5 and 45.0 MB
+        assert peaks[1536] < 60e6, peaks
+
 
 class TestMatchCommand:
     def test_tiepoints_cli(
