@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from affine import Affine
 
 from saropt.datasets.matching import ShiftPairDataset
 from saropt.layers.correlation import (
@@ -96,23 +98,35 @@ class TestShiftClassifier:
         assert (out / "shift_classifier.safetensors").exists()
 
 
+def misplaced_pair(tmp_path: Path, size: int, seed: int, needed: Affine) -> tuple[Path, Path, Any]:
+    """A generated scene written as S1 (true grid) and S2 whose georeference is wrong.
+
+    ``needed`` is the correction (map -> map, about the scene's centre) that takes the S2's
+    claimed coordinates to the true ones; returns (S1 path, S2 path, scene)."""
+    from saropt.io.raster import Grid, Raster, write_raster
+    from saropt.synth import generate_scene
+
+    sc = generate_scene(height=size, width=size, seed=seed, dates=1)
+    g = sc.grid
+    centre = g.transform @ (size / 2, size / 2)
+    needed = Affine.translation(*centre) @ needed @ Affine.translation(*np.negative(centre))
+    sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g, None, ("VV", "VH")))
+    wrong = Grid(g.crs, ~needed @ g.transform, g.width, g.height)
+    opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+    return sar, opt, sc
+
+
 class TestTiePoints:
     def test_known_georeference_error_is_corrected_within_5_m(
         self, trained: tuple[Path, dict[str, dict[str, float]]], tmp_path: Path
     ) -> None:
-        from affine import Affine
-
         from saropt.inference.tiepoints import correct_georeference
-        from saropt.io.raster import Grid, Raster, read_raster, write_raster
-        from saropt.synth import generate_scene
+        from saropt.io.raster import read_raster
 
         out, _ = trained
-        sc = generate_scene(height=320, width=320, seed=21, dates=1)
-        g = sc.grid
-        sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g, None, ("VV", "VH")))
         # the optical image claims to be 23 m east and 17 m south of where it is
-        wrong = Grid(g.crs, Affine.translation(23.0, -17.0) @ g.transform, g.width, g.height)
-        opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+        sar, opt, sc = misplaced_pair(tmp_path, 320, 21, Affine.translation(-23.0, 17.0))
+        g = sc.grid
         tp = correct_georeference(opt, sar, out / "shift_classifier.safetensors", tmp_path / "fix")
         assert tp.inliers.sum() >= 5
         fixed = read_raster(tmp_path / "fix" / "corrected.tif")
@@ -126,22 +140,14 @@ class TestTiePoints:
     def test_affine_model_fixes_a_rotated_and_scaled_georeference(
         self, trained: tuple[Path, dict[str, dict[str, float]]], tmp_path: Path
     ) -> None:
-        from affine import Affine
-
         from saropt.inference.tiepoints import correct_georeference
-        from saropt.io.raster import Grid, Raster, read_raster, write_raster
-        from saropt.synth import generate_scene
+        from saropt.io.raster import read_raster
 
         out, _ = trained
-        sc = generate_scene(height=320, width=320, seed=23, dates=1)
-        g = sc.grid
-        sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g, None, ("VV", "VH")))
-        centre = g.transform @ (160, 160)
         # the correction the optical image needs: 0.4 degrees, 0.4 % scale, (23, -17) m
-        about = Affine.translation(*centre) @ Affine.rotation(0.4) @ Affine.scale(1.004)
-        truth = Affine.translation(23.0, -17.0) @ about @ Affine.translation(*np.negative(centre))
-        wrong = Grid(g.crs, ~truth @ g.transform, g.width, g.height)
-        opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+        needed = Affine.translation(23.0, -17.0) @ Affine.rotation(0.4) @ Affine.scale(1.004)
+        sar, opt, sc = misplaced_pair(tmp_path, 320, 23, needed)
+        g = sc.grid
         corners = [(0, 0), (320, 0), (0, 320), (320, 320), (160, 160)]
 
         def worst(model: str) -> float:
@@ -189,19 +195,12 @@ class TestMatchCommand:
     def test_tiepoints_cli(
         self, trained: tuple[Path, dict[str, dict[str, float]]], tmp_path: Path
     ) -> None:
-        from affine import Affine
         from typer.testing import CliRunner
 
         from saropt.cli.main import EXIT_BAD_INPUT, app
-        from saropt.io.raster import Grid, Raster, write_raster
-        from saropt.synth import generate_scene
 
         out, _ = trained
-        sc = generate_scene(height=256, width=256, seed=22, dates=1)
-        g = sc.grid
-        sar = write_raster(tmp_path / "s1.tif", Raster(sc.sar[0], g))
-        wrong = Grid(g.crs, Affine.translation(-30.0, 10.0) @ g.transform, g.width, g.height)
-        opt = write_raster(tmp_path / "s2.tif", Raster(sc.optical, wrong, 0))
+        sar, opt, _ = misplaced_pair(tmp_path, 256, 22, Affine.translation(30.0, -10.0))
         args = ["match", "tiepoints", "--sar", str(sar), "--optical", str(opt), "--out",
                 str(tmp_path / "fix")]  # fmt: skip
         res = CliRunner().invoke(
