@@ -88,3 +88,27 @@ def test_bad_input_exits_with_a_one_line_error(tmp_path: Path) -> None:
                       "patchgan_discriminator", kw)  # fmt: skip
     code, out = invoke("match", "eval", "--weights", str(disc), "--out", str(tmp_path / "e"))
     assert code == EXIT_BAD_INPUT and "not a matching model" in out
+    files = ["--sar", str(disc), "--optical", str(disc), "--weights", str(disc)]
+    code, out = invoke("match", "tiepoints", *files, "--out", str(tmp_path / "t"),
+                       "--model", "spline")  # fmt: skip
+    assert code == EXIT_BAD_INPUT and "translation or affine" in out
+
+
+def test_eval_of_a_translation_generator_counts_keypoint_matches(tmp_path: Path) -> None:
+    import torch
+
+    from saropt.models import TranslationGenerator, save_model
+
+    torch.manual_seed(0)
+    kw = {"in_channels": 13, "out_channels": 2, "width": 4, "depth": 3}
+    weights = save_model(TranslationGenerator(**kw), tmp_path / "g", "translation_generator",
+                         kw, direction="opt2sar")  # fmt: skip
+    code, out = invoke("match", "eval", "--weights", str(weights), "--out", str(tmp_path / "e"))
+    assert code == 0, out
+    ev = json.loads((tmp_path / "e" / "results.json").read_text())
+    assert set(ev) == {"sift/raw", "sift/translated", "brisk/raw", "brisk/translated"}
+    for r in ev.values():
+        assert 0 <= r["correct"] <= r["matches"] <= r["keypoints"]
+    # the raw pair does not depend on the generator: SIFT finds the generated scene's offsets
+    assert ev["sift/raw"]["offsets_found"] == 1.0
+    assert (tmp_path / "e" / "keypoints.png").is_file()
