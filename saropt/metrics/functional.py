@@ -242,6 +242,18 @@ def recall_at_fpr(
     return float(tpr[k]), float((pred == y).mean()), float(thr[k])
 
 
+def precision_recall(
+    scores: np.ndarray, labels: np.ndarray, threshold: float
+) -> tuple[float, float]:
+    """Precision and recall when pairs scoring at or above ``threshold`` are called matches
+    (precision is 1 when nothing is called a match)."""
+    y = np.asarray(labels).ravel().astype(bool)
+    pred = np.asarray(scores).ravel() >= threshold
+    tp = int((pred & y).sum())
+    called = int(pred.sum())
+    return (tp / called if called else 1.0), tp / max(int(y.sum()), 1)
+
+
 def shift_errors(estimated: np.ndarray, true: np.ndarray) -> dict[str, float]:
     """Shift-estimation statistics as Merkle et al. report them.
 

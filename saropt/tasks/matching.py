@@ -17,7 +17,13 @@ from saropt.io.bigearthnet import find_bigearthnet_pairs, read_bigearthnet_pair
 from saropt.io.sentinel import S2_BANDS, S2_L2A_BANDS
 from saropt.layers.correlation import normalized_cross_correlation
 from saropt.losses import hardest_triplet_loss, smooth_cross_entropy
-from saropt.metrics.functional import fpr_at_recall, recall_at_fpr, roc_auc, shift_errors
+from saropt.metrics.functional import (
+    fpr_at_recall,
+    precision_recall,
+    recall_at_fpr,
+    roc_auc,
+    shift_errors,
+)
 from saropt.models import (
     PseudoSiameseMatcher,
     ShiftClassifier,
@@ -215,11 +221,13 @@ def pair_scores(model: torch.nn.Module, data: Dataset[Any]) -> tuple[np.ndarray,
 
 
 def matching_report(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """AUC, recall and accuracy at 5 % FPR, and FPR at 95 % recall of pair scores."""
-    recall, accuracy, _ = recall_at_fpr(scores, labels, 0.05)
+    """AUC, recall, precision and accuracy at 5 % FPR, and FPR at 95 % recall of pair
+    scores."""
+    recall, accuracy, threshold = recall_at_fpr(scores, labels, 0.05)
     return {
         "auc": roc_auc(scores, labels),
         "recall_at_5pct_fpr": recall,
+        "precision_at_5pct_fpr": precision_recall(scores, labels, threshold)[0],
         "accuracy_at_5pct_fpr": accuracy,
         "fpr_at_95pct_recall": fpr_at_recall(scores, labels, 0.95),
     }

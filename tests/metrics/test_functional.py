@@ -98,7 +98,7 @@ class TestMatchingMetrics:
             roc_curve(np.ones(3), np.ones(3))
 
     def test_fpr95_and_recall_at_fpr(self) -> None:
-        from saropt.metrics.functional import fpr_at_recall, recall_at_fpr
+        from saropt.metrics.functional import fpr_at_recall, precision_recall, recall_at_fpr
 
         # 20 positives scored 10..29, 20 negatives scored 0..19: overlap on 10..19
         scores = np.r_[np.arange(10, 30), np.arange(0, 20)].astype(float)
@@ -109,6 +109,10 @@ class TestMatchingMetrics:
         # FPR <= 5 %: at most 1 negative (19) above the threshold -> threshold 19
         assert threshold == 19.0 and recall == pytest.approx(11 / 20)
         assert acc == pytest.approx((11 + 19) / 40)
+        # at that threshold 11 positives (19..29) and 1 negative (19) are called matches
+        precision, rec = precision_recall(scores, labels, threshold)
+        assert precision == pytest.approx(11 / 12) and rec == pytest.approx(11 / 20)
+        assert precision_recall(scores, labels, 100.0) == (1.0, 0.0)  # nothing called
 
     def test_shift_errors(self) -> None:
         from saropt.metrics.functional import shift_errors
