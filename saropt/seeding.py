@@ -30,3 +30,9 @@ def numpy_rng(seed: Seed) -> np.random.Generator:
 def child_seeds(rng: np.random.Generator, n: int) -> list[int]:
     """``n`` independent integer seeds drawn from ``rng``."""
     return [int(s) for s in rng.integers(0, 2**62, size=n)]
+
+
+def sample_generator(seed: int, index: int) -> torch.Generator:
+    """The torch Generator of sample ``index`` of a dataset seeded ``seed``: the same
+    sample whatever order or worker reads it."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + index)

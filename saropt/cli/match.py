@@ -69,10 +69,9 @@ def run_approach(
     from saropt.tasks import hard_negatives as hn
     from saropt.tasks import keypoint_matching as km
     from saropt.tasks import matching as m
-    from saropt.tasks.common import config_from_dict
 
     def cfg(cls: Any) -> Any:
-        return cls.from_yaml(config, **overrides) if config else config_from_dict(cls, overrides)
+        return cls.from_yaml(config, **overrides) if config else cls.from_dict(overrides)
 
     if approach is Approach.shift:
         return m.train_shift_classifier(cfg(m.ShiftConfig), out)

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
 from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.seeding import sample_generator
 from saropt.transforms import add_clouds, apply_cloud_probability
 
 
@@ -66,7 +67,7 @@ class SyntheticCloudDataset(Dataset[Sample]):
         return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        g = sample_generator(self.seed, i)
         h, w = self.optical.shape[1:]
         win = random_patches(h, w, self.patch_size, 1, g)[0]
         rows, cols = win.slices()

@@ -22,6 +22,7 @@ from saropt.datasets.samplers import grid_patches, random_patches
 from saropt.errors import ConfigError, InputNotFoundError
 from saropt.io.raster import PixelWindow, read_raster
 from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.seeding import sample_generator
 
 #: Modality (asset) name -> sample key.
 SAMPLE_KEYS: dict[str, str] = {
@@ -102,7 +103,7 @@ class DreamDataset(Dataset[Sample]):
             return self._grid[i]
         t = i // self.patches_per_tile
         r = self.tiles[t]
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        g = sample_generator(self.seed, i)
         return t, random_patches(int(r["height"]), int(r["width"]), self.patch_size, 1, g)[0]
 
     def __getitem__(self, i: int) -> Sample:

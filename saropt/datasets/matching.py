@@ -10,6 +10,7 @@ from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
 from saropt.errors import ConfigError
 from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.seeding import sample_generator
 
 
 class ShiftPairDataset(Dataset[Sample]):
@@ -56,7 +57,7 @@ class ShiftPairDataset(Dataset[Sample]):
         return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        g = sample_generator(self.seed, i)
         h, w = self.sar.shape[1:]
         win = random_patches(h, w, self.search, 1, g)[0]
         span = self.search - self.template

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from saropt.datasets.common import Sample, check_co_registered, tensor
 from saropt.datasets.samplers import random_patches
 from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.seeding import sample_generator
 
 Direction = Literal["opt2sar", "sar2opt"]
 
@@ -49,7 +49,7 @@ class TranslationDataset(Dataset[Sample]):
         return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        g = sample_generator(self.seed, i)
         h, w = self.opt.shape[1:]
         rows, cols = random_patches(h, w, self.patch_size, 1, g)[0].slices()
         opt, sar = tensor(self.opt[:, rows, cols]), tensor(self.sar[:, rows, cols])

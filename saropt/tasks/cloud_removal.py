@@ -25,7 +25,7 @@ from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
 from saropt.metrics.functional import mae, psnr, rmse, sam, ssim
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator, save_model
-from saropt.tasks.common import config_from_yaml, generated_pair
+from saropt.tasks.common import YamlConfig, generated_pair
 from saropt.tasks.pix2pix import Batch, Pix2PixTask, fit
 
 
@@ -110,7 +110,7 @@ def evaluate(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> di
 
 
 @dataclass
-class CloudRemovalConfig:
+class CloudRemovalConfig(YamlConfig):
     """A cloud-removal experiment, as read from YAML (``configs/cloud_removal_*.yaml``).
 
     The defaults are the tiny CPU setup of ``configs/cloud_removal_tiny.yaml`` (a test keeps
@@ -137,11 +137,6 @@ class CloudRemovalConfig:
     l1_weight: float = 100.0
     gan_mode: Literal["bce", "lsgan"] = "bce"
     ema_decay: float = 0.99
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: Any) -> CloudRemovalConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 def make_datasets(cfg: CloudRemovalConfig) -> tuple[Dataset[Any], Dataset[Any]]:

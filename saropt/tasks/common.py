@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import numpy as np
 import yaml
@@ -55,3 +55,17 @@ def generated_pair(
     """
     scene = generate_scene(height=size, width=size, seed=seed, dates=1)
     return scene.optical[[S2_BANDS.index(b) for b in bands]], scene.sar[0]
+
+
+class YamlConfig:
+    """Base of the experiment config dataclasses: read from YAML or from field values."""
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> Self:
+        """Read a YAML file of field values plus overrides (unknown keys raise)."""
+        return config_from_yaml(cls, path, **overrides)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The defaults with these field values (unknown keys raise)."""
+        return config_from_dict(cls, data)

@@ -25,7 +25,7 @@ from saropt.datasets.matching import MatchPairDataset, PairTensors
 from saropt.io.atomic import write_text_atomic
 from saropt.losses import discriminator_loss, gan_loss, gaussian_kl
 from saropt.models import PatchGANDiscriminator, VariationalSARGenerator, save_model
-from saropt.tasks.common import config_from_yaml, generated_pair
+from saropt.tasks.common import YamlConfig, generated_pair
 from saropt.tasks.matching import BinaryMatchTask, matching_report, pair_scores
 from saropt.tasks.pix2pix import fit_plain
 
@@ -102,18 +102,22 @@ def positive_tensors(pairs: Dataset[Any]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def generate_negatives(
-    model: VariationalSARGenerator, pairs: Dataset[Any], noise: float = 1.0, seed: int = 0
+    model: VariationalSARGenerator,
+    optical: torch.Tensor,
+    sar: torch.Tensor,
+    noise: float = 1.0,
+    seed: int = 0,
 ) -> PairTensors:
-    """(true optical, generated SAR) negatives, one per positive pair of ``pairs``."""
+    """(true optical, generated SAR) negatives, one per positive pair (see
+    :func:`positive_tensors`)."""
     g = torch.Generator().manual_seed(seed)
-    optical, sar = positive_tensors(pairs)
     model.eval()
     fake = torch.cat([model.novel(s, noise, g) for s in sar.split(256)])
     return PairTensors(optical, fake, torch.zeros(len(optical)))
 
 
 @dataclass
-class HardNegativeConfig:
+class HardNegativeConfig(YamlConfig):
     """A generated-hard-negatives experiment (tiny CPU defaults: about two minutes)."""
 
     size: int = 32
@@ -127,11 +131,6 @@ class HardNegativeConfig:
     matcher_epochs: int = 15
     batch_size: int = 32
     seed: int = 0
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: object) -> HardNegativeConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 def patch_distances(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
@@ -156,9 +155,9 @@ def train_generated_negatives(cfg: HardNegativeConfig, out: str | Path) -> dict[
               batch_size=cfg.batch_size, seed=cfg.seed, validate=False)  # fmt: skip
     save_model(vae.generator, out / "vaegan" / "generator", "variational_sar_generator",
                {"width": cfg.vae_width, "latent": cfg.vae_latent})  # fmt: skip
-    generated = generate_negatives(vae.generator, base, cfg.noise, cfg.seed)
+    pos_optical, source = positive_tensors(base)
+    generated = generate_negatives(vae.generator, pos_optical, source, cfg.noise, cfg.seed)
     # how hard: a generated patch against its source, and another SAR patch against it
-    _, source = positive_tensors(base)
     hardness = {
         "generated_to_source": float(np.mean(patch_distances(generated.sar, source))),
         "random_to_source": float(np.mean(patch_distances(source.roll(1, dims=0), source))),

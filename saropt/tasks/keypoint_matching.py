@@ -29,7 +29,7 @@ from saropt.inference.translate import translate_array
 from saropt.io.atomic import write_text_atomic
 from saropt.io.sentinel import S2_BANDS
 from saropt.models import TranslationGenerator, load_model
-from saropt.tasks.common import config_from_yaml, generated_pair
+from saropt.tasks.common import YamlConfig, generated_pair
 from saropt.tasks.translation import TranslationConfig, train_translation
 
 #: The visible bands whose mean stands for the optical image on the raw pair.
@@ -37,7 +37,7 @@ VISIBLE = ("B02", "B03", "B04")
 
 
 @dataclass
-class TranslateMatchConfig:
+class TranslateMatchConfig(YamlConfig):
     """A translate-then-match experiment (tiny CPU defaults: about a minute)."""
 
     translation_epochs: int = 30
@@ -53,11 +53,6 @@ class TranslateMatchConfig:
         # YAML and --set give lists; keep the config hashable and comparable
         self.offsets = tuple((int(dy), int(dx)) for dy, dx in self.offsets)
         self.detectors = tuple(self.detectors)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: object) -> TranslateMatchConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 def match_pair(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from saropt.models import (
     peak_shift,
     save_model,
 )
-from saropt.tasks.common import config_from_yaml, generated_pair
+from saropt.tasks.common import YamlConfig, generated_pair
 from saropt.tasks.keypoint_matching import TranslateMatchConfig, evaluate_translate_match
 from saropt.tasks.pix2pix import fit_plain
 
@@ -81,7 +81,7 @@ def ncc_shifts(batch: Batch) -> torch.Tensor:
 
 
 @dataclass
-class ShiftConfig:
+class ShiftConfig(YamlConfig):
     """A shift-classifier experiment on generated scenes (tiny CPU defaults)."""
 
     width: int = 16
@@ -96,11 +96,6 @@ class ShiftConfig:
     lr: float = 1e-3
     seed: int = 0
     bands: tuple[str, ...] = S2_BANDS
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: object) -> ShiftConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 def shift_estimates(
@@ -234,7 +229,7 @@ def matching_report(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 @dataclass
-class PairMatchConfig:
+class PairMatchConfig(YamlConfig):
     """A binary-matcher and/or descriptor experiment on generated pairs (tiny defaults)."""
 
     models: tuple[str, ...] = ("binary_matcher", "descriptor")
@@ -251,11 +246,6 @@ class PairMatchConfig:
     warmup_epochs: int = 3
     lr: float = 1e-3
     seed: int = 0
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: object) -> PairMatchConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 PAIR_MODELS = ("binary_matcher", "descriptor")
@@ -327,7 +317,7 @@ def real_shift_study(
     """
     out = Path(out)
     cfg = cfg or ShiftConfig()
-    cfg = ShiftConfig(**{**asdict(cfg), "bands": S2_L2A_BANDS})
+    cfg = replace(cfg, bands=S2_L2A_BANDS)
     pairs = [read_bigearthnet_pair(*p) for p in find_bigearthnet_pairs(root)]
     if len(pairs) < 2:
         raise ConfigError(f"'{root}' holds {len(pairs)} BigEarthNet pairs; the study needs 2")

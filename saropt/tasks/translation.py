@@ -20,7 +20,7 @@ from saropt.errors import ConfigError
 from saropt.io.sentinel import S1_DB_RANGE, S2_BANDS
 from saropt.metrics.functional import mae, rmse, sam
 from saropt.models import PatchGANDiscriminator, TranslationGenerator, save_model
-from saropt.tasks.common import config_from_yaml, generated_pair
+from saropt.tasks.common import YamlConfig, generated_pair
 from saropt.tasks.pix2pix import Batch, Pix2PixTask, fit
 
 
@@ -77,7 +77,7 @@ class TranslationTask(Pix2PixTask):
 
 
 @dataclass
-class TranslationConfig:
+class TranslationConfig(YamlConfig):
     """A translation experiment (tiny CPU defaults)."""
 
     direction: Direction = "opt2sar"
@@ -97,11 +97,6 @@ class TranslationConfig:
     l1_weight: float = 100.0
     gan_mode: Literal["bce", "lsgan"] = "bce"
     ema_decay: float = 0.99
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, **overrides: object) -> TranslationConfig:
-        """Read a YAML file of field values (unknown keys raise)."""
-        return config_from_yaml(cls, path, **overrides)
 
 
 def train_translation(
