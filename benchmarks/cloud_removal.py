@@ -14,11 +14,12 @@ import time
 import warnings
 from pathlib import Path
 
+from saropt.experiments.cloud_removal import CloudRemovalConfig, compare_twins
+from saropt.experiments.config import load_config
 from saropt.io.sentinel import s2_wavelengths
 from saropt.report import save_figure
 from saropt.report.cloud import comparison_figure, spectral_profiles_figure
 from saropt.report.training import training_curves
-from saropt.tasks.cloud_removal import CloudRemovalConfig, compare_twins
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/twins"))
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    cfg = CloudRemovalConfig.from_yaml(args.config)
+    cfg = load_config(CloudRemovalConfig, args.config)
     t0 = time.perf_counter()
     cmp = compare_twins(cfg, args.out)
     seconds = time.perf_counter() - t0
@@ -44,7 +45,7 @@ def main() -> None:
     pick = [(int(ys[i]), int(xs[i])) for i in (0, len(ys) // 2, len(ys) - 1)]
     save_figure(
         spectral_profiles_figure(
-            s2_wavelengths(list(cfg.bands)), cmp.target, cmp.cloudy, cmp.predictions, pick
+            s2_wavelengths(list(cfg.data.bands)), cmp.target, cmp.cloudy, cmp.predictions, pick
         ),
         args.out / "profiles.png",
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saropt.tasks.cloud_removal import train_on_bigearthnet
+from saropt.experiments.cloud_removal import train_on_bigearthnet
 
 
 def main() -> None:

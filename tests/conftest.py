@@ -36,3 +36,19 @@ def optical_tif(tmp_path: Path) -> Path:
     path = tmp_path / "clear.tif"
     write_raster(path, Raster(data, utm_grid(), 0, S2_BANDS))
     return path
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, float]]]:
+    """A shift classifier trained once (about 10 s) for the experiment, tie-point and CLI
+    tests: its run folder and its results against NCC."""
+    from saropt.experiments.config import load_config
+    from saropt.experiments.shift import ShiftConfig, train_shift_classifier
+
+    out = tmp_path_factory.mktemp("shift")
+    cfg = load_config(
+        ShiftConfig,
+        overrides=["data.scene_size=256", "data.train_length=256", "data.val_length=96",
+                   "trainer.max_epochs=5"],
+    )  # fmt: skip
+    return out, train_shift_classifier(cfg, out)

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from saropt.cli.common import console, friendly_errors, progress_bar
+from saropt.cli.common import (
+    ConfigOption,
+    PrintConfigOption,
+    SetOption,
+    console,
+    friendly_errors,
+    progress_bar,
+    resolve_config,
+)
 
 train_app = typer.Typer(help="Train models from YAML configs.", no_args_is_help=True)
 
@@ -48,29 +56,33 @@ def decloud(
 @train_app.command("cloud-removal")
 @friendly_errors
 def train_cloud_removal_cmd(
-    config: Annotated[Path, typer.Option(help="YAML config (configs/cloud_removal_*.yaml).")],
     out: Annotated[Path, typer.Option(help="Run folder.")],
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    print_config: PrintConfigOption = False,
     resume: Annotated[Path | None, typer.Option(help="Checkpoint to resume from.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override the config's epochs.")] = None,
-    opt_only: Annotated[bool, typer.Option(help="Train the Opt-cGAN twin (no SAR).")] = False,
 ) -> None:
-    """Train SAR-Opt-cGAN (or its optical-only twin) on generated scenes with synthetic clouds."""
+    """Train SAR-Opt-cGAN (or, with --set model.use_sar=false, its optical-only twin)."""
+    from saropt.experiments.cloud_removal import CloudRemovalConfig, train_cloud_removal
     from saropt.report import save_figure
     from saropt.report.training import training_curves
-    from saropt.tasks.cloud_removal import CloudRemovalConfig, train_cloud_removal
 
-    overrides = {"use_sar": False} if opt_only else {}
-    cfg = CloudRemovalConfig.from_yaml(config, **overrides)
-    metrics = train_cloud_removal(cfg, out, resume=resume, max_epochs=epochs, progress=True)
+    cfg = resolve_config(CloudRemovalConfig, config, set_, print_config)
+    metrics = train_cloud_removal(cfg, out, resume=resume, progress=True)
     save_figure(training_curves({out.name: out / "metrics.csv"}), out / "curves.png")
-    table = Table(title=f"validation after {epochs or cfg.epochs} epochs")
+    print_metrics(metrics, f"validation after {cfg.trainer.max_epochs} epochs")
+    console.print(f"weights: {out / 'generator.safetensors'}; curves: {out / 'curves.png'}")
+
+
+def print_metrics(metrics: dict[str, float], title: str) -> None:
+    """The validation metrics of a run (per-band ones left out) as a table."""
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in sorted(metrics.items()):
-        if k.startswith(("val/", "val_input/")) and "band" not in k:
+        if k.startswith("val") and "band" not in k:
             table.add_row(k, f"{v:.4f}")
     console.print(table)
-    console.print(f"weights: {out / 'generator.safetensors'}; curves: {out / 'curves.png'}")
 
 
 @friendly_errors
@@ -102,24 +114,15 @@ def translate(
 @friendly_errors
 def train_translation_cmd(
     out: Annotated[Path, typer.Option(help="Run folder.")],
-    direction: Annotated[str, typer.Option(help="opt2sar or sar2opt.")] = "opt2sar",
-    config: Annotated[
-        Path | None, typer.Option(help="YAML config (fields of TranslationConfig).")
-    ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override the epochs.")] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    print_config: PrintConfigOption = False,
+    resume: Annotated[Path | None, typer.Option(help="Checkpoint to resume from.")] = None,
 ) -> None:
-    """Train an optical <-> SAR translation cGAN on generated scenes."""
-    from saropt.tasks.translation import TranslationConfig, train_translation
+    """Train an optical -> SAR translation cGAN (--set data.direction=sar2opt: the reverse)."""
+    from saropt.experiments.translation import TranslationConfig, train_translation
 
-    overrides: dict[str, object] = {"direction": direction}
-    if epochs is not None:
-        overrides["epochs"] = epochs
-    if config is not None:
-        cfg = TranslationConfig.from_yaml(config, **overrides)
-    else:
-        cfg = TranslationConfig(**overrides)  # type: ignore[arg-type]
-    metrics = train_translation(cfg, out, progress=True)
-    for k, v in sorted(metrics.items()):
-        if k.startswith("val"):
-            console.print(f"{k:28s} {v:.4f}")
+    cfg = resolve_config(TranslationConfig, config, set_, print_config)
+    metrics = train_translation(cfg, out, resume=resume, progress=True)
+    print_metrics(metrics, f"validation after {cfg.trainer.max_epochs} epochs")
     console.print(f"weights: {out / 'generator.safetensors'}")

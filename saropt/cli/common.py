@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,3 +46,36 @@ def progress_bar(on: Console | None = None) -> Progress:
         TimeElapsedColumn(),
         console=on or console,
     )
+
+
+C = TypeVar("C")
+
+#: The options every train command shares: a YAML config, `--set` overrides, and a way to
+#: see the resolved config without running.
+ConfigOption = Annotated[
+    Path | None, typer.Option(help="YAML config (configs/*.yaml); the tiny defaults if omitted.")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override a config key, repeatable: section.key=value (model.width=8)."
+    ),
+]
+PrintConfigOption = Annotated[
+    bool, typer.Option("--print-config", help="Print the resolved config and exit.")
+]
+
+
+def resolve_config(cls: type[C], config: Path | None, set_: list[str] | None, show: bool) -> C:
+    """The config a train command runs with; prints it and exits when ``show``.
+
+    Raises:
+        ConfigError: See :func:`saropt.experiments.config.load_config`.
+    """
+    from saropt.experiments.config import dump_config, load_config
+
+    cfg = load_config(cls, config, set_ or [])
+    if show:
+        console.print(dump_config(cfg), end="", markup=False, highlight=False)
+        raise typer.Exit()
+    return cfg

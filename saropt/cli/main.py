@@ -180,9 +180,16 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """Run every stage on a generated scene and write an HTML report."""
-    from saropt.cli.demo import run_demo
+    from saropt.cli.common import progress_bar
+    from saropt.experiments.demo import run_demo
 
-    report = run_demo(out, size=size, seed=seed, console=console)
+    with progress_bar() as bar:
+        task = bar.add_task("demo", total=None)
+
+        def show(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        report = run_demo(out, size=size, seed=seed, progress=show)
     console.print(f"report: {report}")
 
 

@@ -4,16 +4,22 @@ the correction of an optical image's georeference."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
-from saropt.cli.common import console, friendly_errors
-from saropt.errors import ConfigError
+from saropt.cli.common import (
+    ConfigOption,
+    PrintConfigOption,
+    SetOption,
+    console,
+    friendly_errors,
+    resolve_config,
+)
 
 match_app = typer.Typer(help="SAR-optical matching.", no_args_is_help=True)
 
@@ -22,31 +28,11 @@ class Approach(StrEnum):
     """What `saropt match train` trains."""
 
     shift = "shift"
-    pairs = "pairs"
+    binary = "binary"
+    descriptor = "descriptor"
     translate_sift = "translate-sift"
     hard_negatives = "hard-negatives"
     real_shift = "real-shift"
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``key=value`` strings as a dict, values read as YAML (``epochs=3``, ``models=[a]``).
-
-    Raises:
-        ConfigError: An item without ``=``.
-    """
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set takes key=value; got {item!r}")
-        parsed = yaml.safe_load(value)
-        if isinstance(parsed, str):  # YAML 1.1 reads 1e-4 as a string
-            try:
-                parsed = float(parsed)
-            except ValueError:
-                pass
-        out[key.strip()] = parsed
-    return out
 
 
 def results_table(results: dict[str, dict[str, float]], title: str) -> Table:
@@ -61,29 +47,22 @@ def results_table(results: dict[str, dict[str, float]], title: str) -> Table:
     return table
 
 
-def run_approach(
-    approach: Approach, out: Path, config: Path | None, overrides: dict[str, Any],
-    data: Path | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Train one approach from its YAML config (or the tiny defaults) plus overrides."""
-    from saropt.tasks import hard_negatives as hn
-    from saropt.tasks import keypoint_matching as km
-    from saropt.tasks import matching as m
+def approach_runner(approach: Approach) -> tuple[type, Callable[[Any, Path], dict[str, Any]]]:
+    """(config class, train function) of an approach."""
+    from saropt.experiments import hard_negatives, keypoints, pairs, shift
 
-    def cfg(cls: Any) -> Any:
-        return cls.from_yaml(config, **overrides) if config else cls.from_dict(overrides)
-
-    if approach is Approach.shift:
-        return m.train_shift_classifier(cfg(m.ShiftConfig), out)
-    if approach is Approach.pairs:
-        return m.train_pair_matchers(cfg(m.PairMatchConfig), out)
-    if approach is Approach.translate_sift:
-        return km.train_translate_match(cfg(km.TranslateMatchConfig), out)
-    if approach is Approach.hard_negatives:
-        return hn.train_generated_negatives(cfg(hn.HardNegativeConfig), out)
-    if data is None:
-        raise ConfigError("real-shift needs --data: a folder of BigEarthNet-MM S1/S2 patches")
-    return m.real_shift_study(data, out, cfg=cfg(m.ShiftConfig))
+    runners: dict[Approach, tuple[type, Callable[[Any, Path], dict[str, Any]]]] = {
+        Approach.shift: (shift.ShiftConfig, shift.train_shift_classifier),
+        Approach.binary: (pairs.BinaryMatchConfig, pairs.train_pair_model),
+        Approach.descriptor: (pairs.DescriptorConfig, pairs.train_pair_model),
+        Approach.translate_sift: (keypoints.TranslateMatchConfig, keypoints.train_translate_match),
+        Approach.hard_negatives: (
+            hard_negatives.HardNegativeConfig,
+            hard_negatives.train_generated_negatives,
+        ),
+        Approach.real_shift: (shift.RealShiftConfig, shift.real_shift_study),
+    }
+    return runners[approach]
 
 
 @match_app.command("train")
@@ -91,27 +70,24 @@ def run_approach(
 def train(
     approach: Annotated[Approach, typer.Argument(help="What to train.")] = Approach.shift,
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/match"),
-    config: Annotated[
-        Path | None, typer.Option(help="YAML config (configs/matching_*.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config field: key=value.")
-    ] = None,
-    data: Annotated[Path | None, typer.Option(help="BigEarthNet-MM folder (real-shift).")] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    print_config: PrintConfigOption = False,
 ) -> None:
     """Train a matching approach on generated pairs and compare it with its baseline.
 
-    shift: the siamese shift classifier against NCC. pairs: the pseudo-siamese binary
-    matcher and the two-stream descriptor. translate-sift: opt2sar cGAN, then SIFT/BRISK,
-    against the raw pair. hard-negatives: the matcher with VAE-GAN negatives against random
-    ones. real-shift: shift estimation on real BigEarthNet pairs against NCC.
+    shift: the siamese shift classifier against NCC. binary: the pseudo-siamese binary
+    matcher. descriptor: the two-stream descriptor. translate-sift: opt2sar cGAN, then
+    SIFT/BRISK, against the raw pair. hard-negatives: the matcher with VAE-GAN negatives
+    against random ones. real-shift: shift estimation on real BigEarthNet pairs against NCC
+    (--set root=DIR).
     """
     from saropt.io.atomic import write_text_atomic
 
-    overrides = parse_overrides(set_ or [])
+    cls, run = approach_runner(approach)
+    cfg: Any = resolve_config(cls, config, set_, print_config)
     with console.status(f"training {approach.value} (minutes on a CPU) ..."):
-        results = run_approach(approach, out, config, overrides, data)
-    out.mkdir(parents=True, exist_ok=True)
+        results = run(cfg, out)
     write_text_atomic(out / "results.json", json.dumps(results, indent=2))
     print_results(results, approach.value)
     console.print(f"results: {out / 'results.json'}")
@@ -142,8 +118,9 @@ def evaluate(
 ) -> None:
     """Evaluate matching weights on a fresh generated scene, with a figure: score maps
     (shift classifier), ROC (matcher, descriptor) or correct matches (translation)."""
+    from saropt.experiments.evaluation import evaluate_weights
     from saropt.io.atomic import write_text_atomic
-    from saropt.tasks.matching import evaluate_weights
+    from saropt.report.matching import save_evaluation_figure
 
     ev = evaluate_weights(weights, seed=seed, scene_size=scene_size)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,22 +128,6 @@ def evaluate(
     figure = save_evaluation_figure(ev, out)
     print_results(ev.results, f"{ev.kind} on generated scene {seed}")
     console.print(f"results: {out / 'results.json'}, figure: {figure}")
-
-
-def save_evaluation_figure(ev: Any, out: Path) -> Path:
-    """The figure that suits an :class:`~saropt.tasks.matching.Evaluation`."""
-    from saropt.report import save_figure
-    from saropt.report.matching import keypoint_bars_figure, roc_figure, score_maps_figure
-
-    if ev.kind == "shift":
-        a = ev.arrays
-        fig = score_maps_figure(a["optical"], a["sar"], a["score_maps"], a["true"], a["estimated"])
-        return save_figure(fig, out / "score_maps.png")
-    if ev.kind == "pairs":
-        name = next(iter(ev.results))
-        fig = roc_figure({name: (ev.arrays["scores"], ev.arrays["labels"])})
-        return save_figure(fig, out / "roc.png")
-    return save_figure(keypoint_bars_figure(ev.results), out / "keypoints.png")
 
 
 @match_app.command("tiepoints")

@@ -11,7 +11,11 @@ import torch
 from saropt.errors import GridMismatchError, InputNotFoundError, RasterNotFoundError
 from saropt.io.raster import Raster
 
+#: One sample: a dict of tensors with the fixed keys of ARCHITECTURE.md ("sar", "optical",
+#: "cloudy", "target", "mask", "label", ...), plus "crs"/"transform" where geo data travels.
 Sample = dict[str, Any]
+#: A collated batch of samples, as a task's steps receive it.
+Batch = dict[str, torch.Tensor]
 
 
 def tensor(array: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -120,7 +120,7 @@ class DreamDataset(Dataset[Sample]):
                 continue
             x = data.astype(np.float32)
             if self.normalize and m in ("s1", "s1_single"):
-                x = normalize_s1(np.nan_to_num(x, nan=-25.0))
+                x = normalize_s1(x)
             elif self.normalize and m == "s2":
                 x = normalize_s2(x)
             sample[SAMPLE_KEYS[m]] = tensor(x)

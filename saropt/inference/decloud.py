@@ -82,8 +82,7 @@ def decloud_scene(
         x = torch.from_numpy(normalize_s2(raw, symmetric=True)).to(device)
         s = None
         if model.uses_sar:
-            db = np.nan_to_num(arrays[1].astype(np.float32), nan=-25.0)
-            s = torch.from_numpy(normalize_s1(db, symmetric=True)).to(device)
+            s = torch.from_numpy(normalize_s1(arrays[1], symmetric=True)).to(device)
         xs = x.float().contiguous(memory_format=layout)
         ss = None if s is None else s.float().contiguous(memory_format=layout)
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):

@@ -208,7 +208,7 @@ def find_tie_points(
         opt, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
         sar_db, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
         opt = normalize_s2(opt)
-        sar_n = normalize_s1(np.nan_to_num(sar_db, nan=-25.0))
+        sar_n = normalize_s1(sar_db)
         o = torch.from_numpy(
             np.stack([opt[:, r - r0 : r - r0 + t, c - c0 : c - c0 + t] for r, c, _, _ in chunk])
         )

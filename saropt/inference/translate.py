@@ -34,7 +34,7 @@ def translate_array(
     if direction == "opt2sar":
         x = normalize_s2(raw, symmetric=True)
     else:
-        x = normalize_s1(np.nan_to_num(raw, nan=-25.0), symmetric=True)
+        x = normalize_s1(raw, symmetric=True)
     t = torch.from_numpy(x[None] if single else x).to(device)
     y = model.eval()(t).double().cpu().numpy()
     y = y[0] if single else y

@@ -14,6 +14,7 @@ All functions accept numpy arrays and torch tensors and return the same kind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -95,6 +96,23 @@ def s2_band(name: str) -> S2Band:
     return _BY_NAME[key]
 
 
+#: Display composites by band name.
+TRUE_COLOUR: tuple[str, str, str] = ("B04", "B03", "B02")
+FALSE_COLOUR: tuple[str, str, str] = ("B08", "B04", "B03")
+
+
+def band_indices(names: Sequence[str], bands: Sequence[str] = S2_BANDS) -> list[int]:
+    """Positions of the named bands in a stack whose bands are ``bands``.
+
+    Raises:
+        ConfigError: A name that is not in ``bands``.
+    """
+    missing = [n for n in names if n not in bands]
+    if missing:
+        raise ConfigError(f"bands {missing} are not in the stack's bands {list(bands)}")
+    return [list(bands).index(n) for n in names]
+
+
 def s2_wavelengths(names: tuple[str, ...] | list[str]) -> np.ndarray:
     """Central wavelengths in nanometres of the named Sentinel-2 bands."""
     return np.array([s2_band(n).wavelength for n in names], dtype=np.float64)
@@ -143,14 +161,26 @@ def _unscale(y: ArrayT, lo: float, hi: float, symmetric: bool) -> ArrayT:
     return y * (hi - lo) + lo
 
 
+#: How the cGAN generators' inputs and outputs are scaled; written into their weights.
+SYMMETRIC_NORMALIZATION = "s2 and s1 to [-1, 1] (saropt.io.sentinel, symmetric=True)"
+
+
 def normalize_s1(db: ArrayT, *, symmetric: bool = False) -> ArrayT:
     """Sentinel-1 dB to network range: clip to [-25, 0] dB, map to [0, 1] (or [-1, 1]).
+
+    NaN (no return, or outside the swath) is read as the floor of the range, -25 dB: the
+    darkest value the network sees, as for radar shadow. Every saropt reader, dataset and
+    inference path goes through this one function.
 
     Shape:
         any; elementwise.
     """
-    x = db.float() if isinstance(db, torch.Tensor) else db.astype(np.float32)
-    return _scale(x, *S1_DB_RANGE, symmetric)
+    lo, hi = S1_DB_RANGE
+    if isinstance(db, torch.Tensor):
+        x: ArrayT = torch.nan_to_num(db.float(), nan=lo)
+    else:
+        x = np.nan_to_num(db.astype(np.float32), nan=lo)
+    return _scale(x, lo, hi, symmetric)
 
 
 def denormalize_s1(x: ArrayT, *, symmetric: bool = False) -> ArrayT:

@@ -276,3 +276,24 @@ def shift_errors(estimated: np.ndarray, true: np.ndarray) -> dict[str, float]:
         "within_2px": float((dist <= 2.0).mean()),
         "within_3px": float((dist <= 3.0).mean()),
     }
+
+
+def enl(intensity: np.ndarray) -> float:
+    """Equivalent number of looks of a homogeneous intensity sample: mean² / variance.
+
+    Shape:
+        any; all values are pooled.
+    """
+    x = np.asarray(intensity, dtype=np.float64).ravel()
+    return float(x.mean() ** 2 / x.var())
+
+
+def ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """Normalised difference vegetation index ``(nir - red) / (nir + red)``, elementwise.
+
+    Shape:
+        nir, red of one shape; returns float64 of that shape.
+    """
+    n, r = np.asarray(nir, dtype=np.float64), np.asarray(red, dtype=np.float64)
+    result: np.ndarray = (n - r) / (n + r)
+    return result

@@ -8,6 +8,7 @@ from saropt.models.matching import (
     PseudoSiameseMatcher,
     ShiftClassifier,
     TwoStreamDescriptor,
+    ncc_shifts,
     peak_shift,
 )
 from saropt.models.registry import create_model, list_models, register
@@ -25,6 +26,7 @@ __all__ = [
     "create_model",
     "list_models",
     "load_model",
+    "ncc_shifts",
     "peak_shift",
     "read_config",
     "register",

@@ -21,8 +21,14 @@ from torch import nn
 from saropt.layers.unet import Norm, UNet, norm_layer
 from saropt.models.registry import register
 
-#: Encoder widths of SAR-Opt-cGAN at width 64: three layers wider than pix2pix so that the
-#: bottleneck (last entry) has 1024 maps.
+#: Encoder widths of SAR-Opt-cGAN at width 64. pix2pix has 64-128-256-512-512-512-512-512;
+#: the paper "adds filters to three encoder and decoder layers resulting in a bottleneck
+#: layer of 1024 feature maps". We read that as: the three encoder layers before the
+#: bottleneck (levels 5-7) and the three decoder layers that mirror them go from 512 to 1024
+#: maps, and so does the bottleneck (level 8) they feed. Four entries below therefore differ
+#: from pix2pix: three widened encoder/decoder pairs plus the bottleneck. This gives
+#: 167,690,954 weights for 10 + 2 bands in and 10 out, the paper's "about 170 M"; counting
+#: the bottleneck among the three (levels 6-8 only) would give 129,940,170.
 PAPER_CHANNELS: tuple[int, ...] = (64, 128, 256, 512, 1024, 1024, 1024, 1024)
 
 

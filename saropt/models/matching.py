@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from saropt.layers.correlation import dense_correlation
+from saropt.layers.correlation import dense_correlation, normalized_cross_correlation
 from saropt.models.registry import register
 
 
@@ -202,3 +202,16 @@ def pseudo_siamese_matcher(**kwargs: Any) -> PseudoSiameseMatcher:
 def two_stream_descriptor(**kwargs: Any) -> TwoStreamDescriptor:
     """Two-stream HardNet-style SAR-optical descriptor."""
     return TwoStreamDescriptor(**kwargs)
+
+
+def ncc_shifts(optical: torch.Tensor, sar: torch.Tensor) -> torch.Tensor:
+    """The baseline: shifts by normalised cross-correlation of the optical band mean with
+    SAR VV (the first SAR band).
+
+    Shape:
+        optical (N, C, T, T), sar (N, S, W, W); returns (N, 2) as (dy, dx) from the centre.
+    """
+    opt = optical.mean(dim=1, keepdim=True)
+    score = normalized_cross_correlation(sar[:, :1], opt)
+    shifts, _, _ = peak_shift(score * 50.0)  # sharpen: NCC is in [-1, 1]
+    return shifts

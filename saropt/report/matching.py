@@ -6,6 +6,9 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+from pathlib import Path
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 from affine import Affine
@@ -13,7 +16,7 @@ from matplotlib.patches import Rectangle
 
 from saropt.inference.tiepoints import TiePoints
 from saropt.metrics.functional import roc_curve
-from saropt.report.quicklook import stretch
+from saropt.report.quicklook import save_figure, stretch
 
 
 def score_maps_figure(
@@ -75,7 +78,7 @@ def roc_figure(
 
 def keypoint_bars_figure(results: dict[str, dict[str, float]]) -> plt.Figure:
     """Correct matches of each detector on the raw and the translated pair, from
-    :func:`saropt.tasks.keypoint_matching.evaluate_translate_match`."""
+    :func:`saropt.experiments.keypoints.evaluate_translate_match`."""
     detectors = sorted({k.split("/")[0] for k in results})
     x = np.arange(len(detectors))
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
@@ -125,3 +128,16 @@ def tiepoints_figure(
     ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def save_evaluation_figure(ev: Any, out: Path) -> Path:
+    """The figure that suits an :class:`~saropt.experiments.evaluation.Evaluation`."""
+    if ev.kind == "shift":
+        a = ev.arrays
+        fig = score_maps_figure(a["optical"], a["sar"], a["score_maps"], a["true"], a["estimated"])
+        return save_figure(fig, out / "score_maps.png")
+    if ev.kind == "pairs":
+        name = next(iter(ev.results))
+        fig = roc_figure({name: (ev.arrays["scores"], ev.arrays["labels"])})
+        return save_figure(fig, out / "roc.png")
+    return save_figure(keypoint_bars_figure(ev.results), out / "keypoints.png")

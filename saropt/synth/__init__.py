@@ -2,6 +2,7 @@
 
 from saropt.synth.export import write_scene
 from saropt.synth.noise import fractal_noise, perlin
+from saropt.synth.pairs import generated_pair
 from saropt.synth.scene import LandCover, Scene, SceneConfig, generate_scene
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "SceneConfig",
     "fractal_noise",
     "generate_scene",
+    "generated_pair",
     "perlin",
     "write_scene",
 ]

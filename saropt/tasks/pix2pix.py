@@ -4,8 +4,8 @@ A discriminator step then a generator step per batch (manual optimisation), Adam
 (lr 2e-4, betas 0.5/0.999), generator loss = cGAN loss + ``l1_weight`` * L1, and an
 exponential moving average of the generator (``ema_decay``, reached after a warm-up during
 which the decay is ``(1 + step) / (10 + step)``) that validation measures and runs export.
-The global RNG state (it drives dropout) travels in checkpoints, and :func:`fit` shuffles
-with an epoch-seeded sampler, so a resumed run continues exactly where it stopped.
+The global RNG state (it drives dropout) travels in checkpoints, and the data modules
+shuffle with an epoch-seeded sampler, so a resumed run continues exactly where it stopped.
 
 Subclasses build ``self.generator`` and ``self.discriminator``, call :meth:`init_ema`, and
 say how a batch becomes generator inputs, discriminator condition and target.
@@ -14,22 +14,16 @@ say how a batch becomes generator inputs, discriminator condition and target.
 from __future__ import annotations
 
 import copy
-import logging
-import warnings
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import lightning as L
 import torch
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
 
-from saropt.datasets import EpochShuffleSampler
+from saropt.datasets.common import Batch
 from saropt.losses import discriminator_loss, generator_loss
-
-Batch = dict[str, torch.Tensor]
-GanMode = Literal["bce", "lsgan"]
+from saropt.losses.gan import GanMode
 
 
 class Pix2PixTask(L.LightningModule):
@@ -133,58 +127,3 @@ class Pix2PixTask(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if "saropt_rng" in checkpoint:
             torch.set_rng_state(checkpoint["saropt_rng"])
-
-
-def fit_plain(
-    task: L.LightningModule,
-    train: Dataset[Any],
-    val: Dataset[Any],
-    out: Path,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    resume: str | Path | None = None,
-    progress: bool = False,
-    validate: bool = True,
-) -> dict[str, float]:
-    """Train any task with Lightning into ``out`` (``metrics.csv``,
-    ``checkpoints/last.ckpt``), shuffling with an epoch-seeded sampler; returns the last
-    logged metrics. Call :func:`L.seed_everything` before building the task.
-    """
-    if not progress:  # keep library calls quiet: no accelerator summary, no tips
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    # Lightning's own deprecation inside its pytree helper, and the advice to use loader
-    # workers (samples here are generated in memory, workers would only add start-up time)
-    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
-    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=r".*but have no `val_dataloader`.*")  # validate=False
-    sampler = EpochShuffleSampler(len(train), seed)  # type: ignore[arg-type]
-    train_loader = DataLoader(train, batch_size=batch_size, sampler=sampler)
-    val_loader = DataLoader(val, batch_size=batch_size)
-    ckpt = L.pytorch.callbacks.ModelCheckpoint(
-        dirpath=out / "checkpoints", save_last=True, save_top_k=0
-    )
-    trainer = L.Trainer(
-        max_epochs=epochs,
-        accelerator="auto",
-        devices=1,
-        logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
-        callbacks=[ckpt],
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        deterministic=True,
-        num_sanity_val_steps=0,
-        log_every_n_steps=max(1, min(50, len(train_loader))),
-    )
-    trainer.fit(
-        task,
-        train_loader,
-        val_loader if validate else None,
-        ckpt_path=str(resume) if resume else None,
-    )
-    return {k: float(v) for k, v in trainer.callback_metrics.items()}
-
-
-#: The cGAN tasks use the same helper.
-fit = fit_plain

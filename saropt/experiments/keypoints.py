@@ -7,19 +7,30 @@ image at known offsets from the SAR image and counts the keypoint matches that t
 offset confirms: once for the raw pair (the optical visible-band mean against SAR VV) and
 once for the translated pair (translated VV against SAR VV), with the same detector,
 ratio test and RANSAC.
+
+The cGAN trains with the least-squares GAN loss by default, as Merkle et al. do
+(``translation.model.gan_mode: bce`` gives pix2pix's loss instead).
 """
 
-from __future__ import annotations
-
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from saropt.datasets.datamodules import VAL_SEED
 from saropt.errors import ConfigError
+from saropt.experiments.config import (
+    PositiveFloat,
+    PositiveInt,
+    TrainerConfig,
+    config_dict,
+    save_config,
+)
+from saropt.experiments.translation import TranslationConfig, TranslationModel, train_translation
 from saropt.inference.keypoints import (
     DETECTORS,
+    Detector,
     correct_matches,
     match_keypoints,
     ransac_model,
@@ -29,37 +40,60 @@ from saropt.inference.translate import translate_array
 from saropt.io.atomic import write_text_atomic
 from saropt.io.sentinel import S2_BANDS
 from saropt.models import TranslationGenerator, load_model
-from saropt.tasks.common import YamlConfig, generated_pair
-from saropt.tasks.translation import TranslationConfig, train_translation
+from saropt.synth import generated_pair
 
 #: The visible bands whose mean stands for the optical image on the raw pair.
 VISIBLE = ("B02", "B03", "B04")
 
 
 @dataclass
-class TranslateMatchConfig(YamlConfig):
-    """A translate-then-match experiment (tiny CPU defaults: about a minute)."""
+class KeypointSettings:
+    """The ``matching:`` section: how the held-out pair is cut and matched.
 
-    translation_epochs: int = 30
-    scene_size: int = 384
-    seed: int = 0
-    crop: int = 320
+    Attributes:
+        scene_size: Side of the held-out generated scene.
+        crop: Side of the optical and SAR crops that are matched.
+        offsets: Known (dy, dx) of the optical crop.
+        detectors: Keypoint detectors to compare.
+        ratio: Lowe's ratio test.
+        tolerance_px: A match within this of the known offset is correct.
+    """
+
+    scene_size: PositiveInt = 384
+    crop: PositiveInt = 320
     offsets: tuple[tuple[int, int], ...] = ((7, 11), (-13, 5), (4, -9), (-6, -14))
-    detectors: tuple[str, ...] = DETECTORS
-    ratio: float = 0.8
-    tolerance_px: float = 3.0
+    detectors: tuple[Detector, ...] = DETECTORS
+    ratio: PositiveFloat = 0.8
+    tolerance_px: PositiveFloat = 3.0
 
-    def __post_init__(self) -> None:
-        # YAML and --set give lists; keep the config hashable and comparable
-        self.offsets = tuple((int(dy), int(dx)) for dy, dx in self.offsets)
-        self.detectors = tuple(self.detectors)
+
+def _lsgan_opt2sar() -> TranslationConfig:
+    return TranslationConfig(
+        model=TranslationModel(gan_mode="lsgan"), trainer=TrainerConfig(max_epochs=30)
+    )
+
+
+@dataclass
+class TranslateMatchConfig:
+    """A translate-then-match experiment (tiny CPU defaults: about a minute).
+
+    ``translation`` is the opt2sar cGAN's own experiment config, nested; its
+    ``seed_everything + 1000`` seeds the held-out scene.
+    """
+
+    translation: TranslationConfig = field(default_factory=_lsgan_opt2sar)
+    matching: KeypointSettings = field(default_factory=KeypointSettings)
 
 
 def match_pair(
-    a: np.ndarray, b: np.ndarray, offset: tuple[int, int], detector: str, cfg: TranslateMatchConfig
+    a: np.ndarray,
+    b: np.ndarray,
+    offset: tuple[int, int],
+    detector: Detector,
+    cfg: KeypointSettings,
 ) -> dict[str, float]:
     """Keypoint statistics of one pair whose true model is ``b = a + (dx, dy)``."""
-    m = match_keypoints(to_uint8(a), to_uint8(b), detector, ratio=cfg.ratio)  # type: ignore[arg-type]
+    m = match_keypoints(to_uint8(a), to_uint8(b), detector, ratio=cfg.ratio)
     dy, dx = offset
     true = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
     ok = correct_matches(m, true, cfg.tolerance_px)
@@ -79,7 +113,7 @@ def match_pair(
 
 
 def evaluate_translate_match(
-    generator: TranslationGenerator, cfg: TranslateMatchConfig, scene_seed: int
+    generator: TranslationGenerator, cfg: KeypointSettings, scene_seed: int
 ) -> dict[str, dict[str, float]]:
     """Raw and translated keypoint matching on one generated scene, summed over offsets.
 
@@ -125,18 +159,22 @@ def train_translate_match(
     cfg: TranslateMatchConfig, out: str | Path, *, generator: str | Path | None = None
 ) -> dict[str, dict[str, float]]:
     """Train the opt2sar translation (unless ``generator`` weights are given), then compare
-    raw and translated keypoint matching on a held-out scene; writes ``results.json``."""
+    raw and translated keypoint matching on a held-out scene; writes ``config.yaml`` and
+    ``results.json``."""
     out = Path(out)
+    save_config(cfg, out)
+    if cfg.translation.data.direction != "opt2sar":
+        raise ConfigError("translate-then-match needs translation.data.direction: opt2sar")
     if generator is None:
-        tcfg = TranslationConfig(direction="opt2sar", epochs=cfg.translation_epochs, seed=cfg.seed)
-        train_translation(tcfg, out / "translation")
+        train_translation(cfg.translation, out / "translation")
         generator = out / "translation" / "generator.safetensors"
     model, config = load_model(generator)
     if not isinstance(model, TranslationGenerator) or config.get("direction") != "opt2sar":
         raise ConfigError(f"'{generator}' is not an opt2sar translation generator")
-    results = evaluate_translate_match(model, cfg, cfg.seed + 1000)
-    out.mkdir(parents=True, exist_ok=True)
+    results = evaluate_translate_match(
+        model, cfg.matching, cfg.translation.seed_everything + VAL_SEED
+    )
     write_text_atomic(
-        out / "results.json", json.dumps({"config": asdict(cfg), "results": results}, indent=2)
+        out / "results.json", json.dumps({"config": config_dict(cfg), "results": results}, indent=2)
     )
     return results

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from saropt.tasks.cloud_removal import train_on_bigearthnet
+from saropt.experiments.cloud_removal import train_on_bigearthnet
 
 
 def test_tiny_model_on_bigearthnet_beats_the_cloudy_input(data_dir: Path, tmp_path: Path) -> None:
-    warnings.filterwarnings("ignore")
     clp = np.load(data_dir / "eolearn_s2_slovenia" / "CLP.npy")[..., 0]
     m = train_on_bigearthnet(data_dir / "bigearthnet_s1s2", clp, tmp_path, epochs=10)
     # held-out pair, cloud maps never seen in training

@@ -10,19 +10,21 @@ from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import BandCountError
+from saropt.experiments.config import load_config
+from saropt.experiments.translation import TranslationConfig, train_translation
 from saropt.inference import TiledOptions, translate_scene
 from saropt.io.raster import Raster, read_raster, write_raster
 from saropt.synth import generate_scene
-from saropt.tasks.translation import TranslationConfig, train_translation
 
-TINY = {"width": 8, "depth": 4, "disc_width": 8, "scene_size": 192, "patch_size": 32,
-        "train_length": 256, "val_length": 32, "epochs": 20}  # fmt: skip
+TINY = ["model.width=8", "model.depth=4", "model.disc_width=8", "data.scene_size=192",
+        "data.patch_size=32", "data.train_length=256", "data.val_length=32",
+        "trainer.max_epochs=20"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def opt2sar(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
     out = tmp_path_factory.mktemp("opt2sar")
-    return out, train_translation(TranslationConfig(direction="opt2sar", **TINY), out)
+    return out, train_translation(load_config(TranslationConfig, overrides=TINY), out)
 
 
 class TestTranslation:

@@ -1,0 +1,253 @@
+"""One LightningDataModule per capability: what a task trains and validates on.
+
+:class:`PatchDataModule` serves any pair of datasets in batches, shuffled by an epoch-seeded
+sampler so that a resumed run sees the same order as an uninterrupted one. The capability
+modules build their datasets in :meth:`setup` from generated scenes (the default for demos
+and tests) or from a real layout on disk:
+
+* :class:`CloudRemovalDataModule`: clear optical + SAR clouded on the fly, or SEN12MS-CR;
+* :class:`TranslationDataModule`: optical <-> SAR patch pairs;
+* :class:`ShiftDataModule`: optical templates at known shifts inside SAR windows;
+* :class:`PairDataModule`: co-located and non-matching SAR-optical patch pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from saropt.datasets.cloud_removal import SyntheticCloudDataset
+from saropt.datasets.matching import MatchPairDataset, ShiftPairDataset
+from saropt.datasets.samplers import EpochShuffleSampler
+from saropt.datasets.sen12ms import SEN12MSCR
+from saropt.datasets.translation import Direction, TranslationDataset
+from saropt.errors import ConfigError
+from saropt.io.sentinel import S2_BANDS
+from saropt.synth import generated_pair
+
+#: The held-out validation scene of a run seeded ``s`` is generated with seed ``s + VAL_SEED``.
+VAL_SEED = 1000
+
+
+class PatchDataModule(L.LightningDataModule):
+    """Batches of a training and an optional validation dataset.
+
+    Args:
+        train: Training dataset (or None when :meth:`setup` builds it).
+        val: Validation dataset; None trains without validation.
+        batch_size: Samples per batch.
+        seed: Seed of the epoch-seeded shuffle.
+    """
+
+    def __init__(
+        self,
+        train: Dataset[Any] | None = None,
+        val: Dataset[Any] | None = None,
+        *,
+        batch_size: int = 8,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.train: Dataset[Any] | None = train
+        self.val: Dataset[Any] | None = val
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any] | None]:
+        """(train, val) datasets; subclasses make them here."""
+        raise ConfigError(f"{type(self).__name__} was given no training dataset")
+
+    def setup(self, stage: str | None = None) -> None:
+        """Build the datasets once (Lightning calls this before fitting)."""
+        if self.train is None:
+            self.train, self.val = self.build()
+
+    def train_dataloader(self) -> DataLoader[Any]:
+        self.setup()
+        assert self.train is not None  # set by setup
+        sampler = EpochShuffleSampler(len(self.train), self.seed)  # type: ignore[arg-type]
+        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler)
+
+    def val_dataloader(self) -> DataLoader[Any] | list[Any]:
+        self.setup()
+        if self.val is None:
+            return []  # no validation batches: Lightning skips the loop
+        return DataLoader(self.val, batch_size=self.batch_size)
+
+
+class _GeneratedScenes(PatchDataModule):
+    """A module whose training scene is generated from ``seed`` and whose validation
+    scene from ``seed + VAL_SEED``."""
+
+    def __init__(
+        self, *, scene_size: int, bands: tuple[str, ...], batch_size: int, seed: int
+    ) -> None:
+        super().__init__(batch_size=batch_size, seed=seed)
+        self.scene_size = scene_size
+        self.bands = tuple(bands)
+
+    def scenes(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """((optical, SAR) of the training scene, (optical, SAR) of the held-out one)."""
+        return (
+            generated_pair(self.scene_size, self.seed, self.bands),
+            generated_pair(self.scene_size, self.seed + VAL_SEED, self.bands),
+        )
+
+    def pair(
+        self,
+        make: Callable[[np.ndarray, np.ndarray, int, int], Dataset[Any]],
+        n: int,
+        m: int,
+        val_offset: int = 1,
+    ) -> tuple[Dataset[Any], Dataset[Any]]:
+        """``make(optical, sar, length, seed)`` for the training scene (``n`` samples, seed
+        ``seed``) and the held-out scene (``m``, seed ``seed + val_offset``)."""
+        (opt, sar), (vopt, vsar) = self.scenes()
+        return make(opt, sar, n, self.seed), make(vopt, vsar, m, self.seed + val_offset)
+
+
+class CloudRemovalDataModule(_GeneratedScenes):
+    """Cloud-removal samples (keys ``cloudy``, ``target``, ``sar``, ``mask``).
+
+    Args:
+        source: "synthetic": patches of a generated scene clouded on the fly (Perlin clouds
+            and haze), validated on a held-out scene; "sen12mscr": real cloudy/clear pairs in
+            the SEN12MS-CR layout under ``root``, every tenth patch (by name) held out.
+        root: The SEN12MS-CR folder.
+        scene_size, patch_size, train_length, val_length, coverage, bands: The generated
+            data (see :class:`~saropt.datasets.SyntheticCloudDataset`).
+    """
+
+    def __init__(
+        self,
+        source: Literal["synthetic", "sen12mscr"] = "synthetic",
+        root: str | Path | None = None,
+        *,
+        scene_size: int = 384,
+        patch_size: int = 64,
+        train_length: int = 256,
+        val_length: int = 64,
+        coverage: tuple[float, float] = (0.4, 0.9),
+        bands: tuple[str, ...] = S2_BANDS,
+        batch_size: int = 8,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
+        self.source, self.root = source, root
+        self.patch_size, self.coverage = patch_size, (float(coverage[0]), float(coverage[1]))
+        self.lengths = (train_length, val_length)
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        if self.source == "sen12mscr":
+            if not self.root:
+                raise ConfigError("data source sen12mscr needs data.root: the SEN12MS-CR folder")
+            full = SEN12MSCR(self.root, symmetric=True)
+            train_idx = [i for i in range(len(full)) if i % 10]
+            if not train_idx:
+                raise ConfigError(f"too few SEN12MS-CR patches under {self.root} to split")
+            return Subset(full, train_idx), Subset(full, list(range(0, len(full), 10)))
+
+        def make(opt: np.ndarray, sar: np.ndarray, length: int, seed: int) -> Dataset[Any]:
+            return SyntheticCloudDataset(
+                opt, sar, patch_size=self.patch_size, length=length,
+                coverage=self.coverage, bands=self.bands, seed=seed,
+            )  # fmt: skip
+
+        return self.pair(make, *self.lengths)
+
+
+class TranslationDataModule(_GeneratedScenes):
+    """Optical <-> SAR patch pairs (keys ``source``, ``target``) of generated scenes."""
+
+    def __init__(
+        self,
+        direction: Direction = "opt2sar",
+        *,
+        scene_size: int = 384,
+        patch_size: int = 64,
+        train_length: int = 256,
+        val_length: int = 64,
+        bands: tuple[str, ...] = S2_BANDS,
+        batch_size: int = 8,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
+        self.direction, self.patch_size = direction, patch_size
+        self.lengths = (train_length, val_length)
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        def make(opt: np.ndarray, sar: np.ndarray, length: int, seed: int) -> Dataset[Any]:
+            return TranslationDataset(
+                opt, sar, self.direction, patch_size=self.patch_size, length=length, seed=seed
+            )
+
+        return self.pair(make, *self.lengths)
+
+
+class ShiftDataModule(_GeneratedScenes):
+    """Optical templates inside SAR search windows at known shifts (key ``shift``)."""
+
+    def __init__(
+        self,
+        *,
+        template: int = 32,
+        search: int = 48,
+        scene_size: int = 384,
+        train_length: int = 512,
+        val_length: int = 128,
+        bands: tuple[str, ...] = S2_BANDS,
+        batch_size: int = 16,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
+        self.template, self.search = template, search
+        self.lengths = (train_length, val_length)
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        def make(opt: np.ndarray, sar: np.ndarray, length: int, seed: int) -> Dataset[Any]:
+            return ShiftPairDataset(
+                opt, sar, template=self.template, search=self.search, length=length, seed=seed
+            )
+
+        return self.pair(make, *self.lengths, val_offset=VAL_SEED)
+
+
+class PairDataModule(_GeneratedScenes):
+    """Matching (label 1) and non-matching (label 0) SAR-optical pairs.
+
+    Args:
+        size: Patch side.
+        positives: Positive pairs of the training scene.
+        negative_ratio: Random negatives per positive (0: positives only, as the descriptor
+            takes its negatives from the batch).
+        val_positives: Positive pairs of the held-out scene (one random negative each).
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int = 32,
+        positives: int = 1024,
+        negative_ratio: float = 1.0,
+        val_positives: int = 256,
+        scene_size: int = 384,
+        bands: tuple[str, ...] = S2_BANDS,
+        batch_size: int = 32,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
+        self.size, self.positives, self.ratio = size, positives, negative_ratio
+        self.val_positives = val_positives
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        (opt, sar), (vopt, vsar) = self.scenes()
+        train = MatchPairDataset(opt, sar, size=self.size, positives=self.positives,
+                                 negative_ratio=self.ratio, seed=self.seed)  # fmt: skip
+        val = MatchPairDataset(vopt, vsar, size=self.size, positives=self.val_positives,
+                               seed=self.seed + VAL_SEED)  # fmt: skip
+        return train, val

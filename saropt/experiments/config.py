@@ -1,0 +1,198 @@
+"""Typed experiment configs: YAML in Lightning's sections, checked by jsonargparse.
+
+Every experiment is one dataclass whose fields are sections (``model:``, ``data:``,
+``trainer:``, and ``seed_everything``, the names LightningCLI and TorchGeo users know) or
+nested experiments. :func:`load_config` reads a YAML file, applies ``key.path=value``
+overrides (the one override syntax of every ``saropt ... train`` command), and checks the
+result against the dataclass's type hints with jsonargparse, the parser LightningCLI is
+built on: a wrong type, an unknown key or a value outside its range (:data:`PositiveInt`...)
+is a :class:`~saropt.errors.ConfigError` naming the key, the expected type and the file.
+:func:`dump_config` gives the resolved YAML that a run saves beside its outputs.
+"""
+
+import dataclasses
+import re
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, get_args, get_origin
+
+import yaml
+from annotated_types import Ge, Gt, Lt
+from jsonargparse import ArgumentParser
+
+from saropt.errors import ConfigError
+from saropt.io.atomic import write_text_atomic
+
+__all__ = [
+    "NonNegativeInt",
+    "OpenUnitInterval",
+    "PositiveFloat",
+    "PositiveInt",
+    "TrainerConfig",
+    "config_dict",
+    "dump_config",
+    "load_config",
+    "parse_overrides",
+    "save_config",
+]
+
+# No `from __future__ import annotations` in the modules of config dataclasses: jsonargparse
+# drops the Annotated ranges below when it resolves string annotations.
+
+#: Range-checked numbers for config fields (checked by jsonargparse through pydantic).
+PositiveInt = Annotated[int, Gt(0)]
+NonNegativeInt = Annotated[int, Ge(0)]
+PositiveFloat = Annotated[float, Gt(0)]
+OpenUnitInterval = Annotated[float, Gt(0), Lt(1)]
+
+C = TypeVar("C")
+
+#: The file name of the resolved config a run writes beside its outputs.
+CONFIG_NAME = "config.yaml"
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    """The ``trainer:`` section: Lightning Trainer settings saropt exposes.
+
+    Attributes:
+        max_epochs: Epochs to train.
+        accelerator: Lightning accelerator ("auto": a GPU when one is visible, else CPU).
+    """
+
+    max_epochs: PositiveInt = 1
+    accelerator: str = "auto"
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``key.path=value`` strings as a dict; values are read as YAML (``3``, ``[a, b]``).
+
+    Raises:
+        ConfigError: An item without ``=`` or without a key.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set takes key.path=value, e.g. model.width=8; got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _apply(data: dict[str, Any], key: str, value: Any) -> None:
+    node = data
+    *parents, last = key.split(".")
+    for p in parents:
+        child = node.setdefault(p, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: '{p}' is a value, not a section")
+        node = child
+    node[last] = value
+
+
+def _type_name(cls: type, key: str) -> str:
+    """The declared type of a dotted key of a config dataclass, for error messages."""
+    tp: Any = cls
+    for part in key.split("."):
+        if not (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
+            return "?"
+        hints = typing.get_type_hints(tp)
+        if part not in hints:
+            return "?"
+        tp = hints[part]
+    if get_origin(tp) is Annotated:
+        base, *rules = get_args(tp)
+        return f"{base.__name__} ({', '.join(map(str, rules))})"
+    if isinstance(tp, type) and tp.__module__ == "builtins":
+        return tp.__name__
+    return re.sub(r"\b(typing|builtins|jsonargparse\.typing)\.", "", str(tp))
+
+
+def _message(error: Exception, cls: type, source: str) -> str:
+    text = " ".join(str(error).split())
+    found = re.search(r'Parser key "config\.([\w.]+)"', text)
+    if found:
+        key = found.group(1)
+        expected = _type_name(cls, key)
+        checked = re.search(r"Input should be (.*?) \[type=.*?input_value=(.*?),", text)
+        if checked:
+            rule, value = checked.group(1), checked.group(2)
+            return f"{key}: expected {expected}, got {value}: should be {rule} (in {source})"
+        got = re.search(r"Got value: (.*?)(?:$| - |\s+Given value)", text)
+        value = got.group(1) if got else text
+        return f"{key}: expected {expected}, got {value} (in {source})"
+    unknown = re.search(r"does not accept (?:nested key|option) '?([\w.]+)'?", text)
+    if unknown:
+        key = unknown.group(1)
+        return f"{key}: unknown key (in {source}); see `--print-config` for the valid keys"
+    return f"{text} (in {source})"
+
+
+def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequence[str] = ()) -> C:
+    """A config dataclass from a YAML file (or the defaults) plus ``key.path=value`` overrides.
+
+    Args:
+        cls: The experiment's config dataclass.
+        path: YAML file of sections; None starts from the defaults.
+        overrides: ``--set`` items, applied after the file.
+
+    Raises:
+        ConfigError: An unreadable file, an unknown key, a value of the wrong type or out of
+            range; the message names the key, the expected type and the file.
+    """
+    data: dict[str, Any] = {}
+    source = "the defaults"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file '{path}' does not exist")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"'{path}' is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"'{path}' must hold sections (a mapping), not {type(data).__name__}")
+        source = str(path)
+    if overrides:
+        source += " with --set " + " ".join(overrides)
+        for key, value in parse_overrides(overrides).items():
+            _apply(data, key, value)
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_class_arguments(cls, "config")
+    try:
+        parsed = parser.parse_object({"config": data})
+        cfg: C = parser.instantiate(parsed).config
+    except Exception as exc:  # jsonargparse's ArgumentError, or a __post_init__ check
+        raise ConfigError(_message(exc, cls, source)) from None
+    return cfg
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    """A config as plain YAML-ready data (tuples become lists)."""
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [plain(v) for v in x]
+        if isinstance(x, bool) or x is None:
+            return x
+        for kind in (int, float, str):  # the parser's range-checked subclasses, made plain
+            if isinstance(x, kind):
+                return kind(x)
+        return x
+
+    result: dict[str, Any] = plain(dataclasses.asdict(cfg))
+    return result
+
+
+def dump_config(cfg: Any) -> str:
+    """The resolved config as YAML, in the sections it is read from."""
+    text: str = yaml.safe_dump(config_dict(cfg), sort_keys=False)
+    return text
+
+
+def save_config(cfg: Any, out: str | Path) -> Path:
+    """Write the resolved config to ``out/config.yaml`` (atomically); returns the path."""
+    return write_text_atomic(Path(out) / CONFIG_NAME, dump_config(cfg))
