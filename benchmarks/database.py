@@ -24,8 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from saropt.io.raster import Grid, PixelWindow, Raster, RasterWriter, reproject_raster
+from saropt.io.grid import Grid, PixelWindow
+from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS
+from saropt.io.warp import reproject_raster
+from saropt.io.write import RasterWriter
 from saropt.synth import generate_scene
 
 

@@ -21,8 +21,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from saropt.inference import TiledOptions, decloud_scene
-from saropt.io.raster import Grid, Raster, iter_windows, write_raster
+from saropt.io.grid import Grid, iter_windows
+from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_CGAN_BANDS
+from saropt.io.write import write_raster
 from saropt.models import create_model, save_model
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from saropt.io.raster import Grid, Raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster
+from saropt.io.write import write_raster
 
 #: ../shared/data beside the project root (see ../shared/data/README.md).
 DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()

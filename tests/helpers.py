@@ -14,7 +14,9 @@ def misplaced_pair(tmp_path: Path, size: int, seed: int, needed: Affine) -> tupl
 
     ``needed`` is the correction (map -> map, about the scene's centre) that takes the S2's
     claimed coordinates to the true ones; returns (S1 path, S2 path, scene)."""
-    from saropt.io.raster import Grid, Raster, write_raster
+    from saropt.io.grid import Grid
+    from saropt.io.raster import Raster
+    from saropt.io.write import write_raster
     from saropt.synth import generate_scene
 
     sc = generate_scene(height=size, width=size, seed=seed, dates=1)

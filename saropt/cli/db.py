@@ -44,43 +44,28 @@ def build(
     grid_from: Annotated[Path | None, typer.Option(help="Take the grid from this raster.")] = None,
     lee: Annotated[int, typer.Option(help="Lee filter window for the S1 mean (0: off).")] = 0,
     workers: Annotated[int, typer.Option(help="Tiles built in parallel.", min=1)] = 1,
-    date: Annotated[str, typer.Option(help="Acquisition date for the STAC items.")] = (
-        "2000-01-01T00:00:00Z"
-    ),
+    date: Annotated[str, typer.Option(help="STAC item date.")] = "2000-01-01T00:00:00Z",
 ) -> None:
     """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
     from saropt.database.build import BuildConfig, DatabaseInputs, build_database
 
     inputs = DatabaseInputs(
-        s1=tuple(s1),
-        s2=tuple(s2),
-        dem=tuple(dem or ()),
-        osm=tuple(osm or ()),
+        s1=tuple(s1), s2=tuple(s2), dem=tuple(dem or ()), osm=tuple(osm or ()),
         s2_cloud_masks=tuple(s2_cloud_mask or ()),
-    )
+    )  # fmt: skip
     config = BuildConfig(
-        tile_size=tile_size,
-        overlap=overlap,
-        min_valid=min_valid,
-        split_block=split_block,
-        seed=seed,
-        crs=crs,
-        resolution=resolution,
-        grid_from=grid_from,
-        lee_size=lee,
-        date=date,
-    )
+        tile_size=tile_size, overlap=overlap, min_valid=min_valid, split_block=split_block,
+        seed=seed, crs=crs, resolution=resolution, grid_from=grid_from, lee_size=lee, date=date,
+    )  # fmt: skip
     t0 = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
-        records = build_database(
-            inputs,
-            out,
-            config,
-            workers=workers,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    built = sum(r["status"] == "built" for r in records)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        records = build_database(inputs, out, config, workers=workers, progress=show)
+    built = sum(r.status == "built" for r in records)
     console.print(
         f"{built} tiles built, {len(records) - built} skipped (valid < {min_valid}) in "
         f"{time.perf_counter() - t0:.1f} s: {out}/index.csv, {out}/stac/catalog.json"

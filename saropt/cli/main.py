@@ -62,7 +62,8 @@ def _fmt(x: float) -> str:
 @friendly_errors
 def info(path: Annotated[Path, typer.Argument(help="Any raster GDAL reads.")]) -> None:
     """Describe a raster: bands, dtype, CRS, resolution, and per-band statistics."""
-    from saropt.io.raster import band_statistics, read_info
+    from saropt.io.raster import read_info
+    from saropt.io.stats import band_statistics
 
     meta = read_info(path)
     g = meta.grid
@@ -147,7 +148,9 @@ def clouds(
     """Cloud a clear optical GeoTIFF with Perlin clouds and haze, or a real probability map."""
     import numpy as np
 
-    from saropt.io.raster import Raster, check_same_grid, read_raster, write_raster
+    from saropt.io.grid import check_same_grid
+    from saropt.io.raster import Raster, read_raster
+    from saropt.io.write import write_raster
     from saropt.transforms import add_clouds, apply_cloud_probability
 
     names = [b.strip() for b in bands.split(",")] if bands else None

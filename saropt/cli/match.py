@@ -145,14 +145,17 @@ def tiepoints(
     ] = "translation",
 ) -> None:
     """Match optical templates in the SAR image, fit the georeference error, fix it."""
-    from saropt.inference.tiepoints import correct_georeference
+    from saropt.inference.tiepoints import correct_georeference, offset_in_pixels_and_metres
+    from saropt.io.raster import read_info
 
     tp = correct_georeference(
         optical, sar, weights, out, step=step, min_confidence=min_confidence,
         min_peak_ratio=min_peak_ratio, model=model,
     )  # fmt: skip
+    (cols, rows), (east, north) = offset_in_pixels_and_metres(tp.offset, read_info(optical).grid)
     console.print(
         f"{len(tp.confidence)} tie points, {int(tp.kept.sum())} confident, "
-        f"{int(tp.inliers.sum())} inliers: the optical image moves by "
-        f"({tp.offset[0]:.2f}, {tp.offset[1]:.2f}) map units -> {out / 'corrected.tif'}"
+        f"{int(tp.inliers.sum())} inliers: the optical image moves by ({cols:.2f}, "
+        f"{rows:.2f}) px (columns, rows), ({east:.2f}, {north:.2f}) m (east, north) -> "
+        f"{out / 'corrected.tif'}"
     )

@@ -1,509 +1,63 @@
 """Build the multimodal database: S1 + S2 + DEM + OSM on one grid, tiled and catalogued.
 
 Paper: Colin Koeniguer et al., "DREAM: a multimodal database of SAR and optical images with
-elevation and OpenStreetMap", IGARSS 2021. Sentinel-1 (temporal mean, speckle-reduced) and
-Sentinel-2 resampled to one grid (10 m by default, any resolution on request), an SRTM-like
-DEM and rasterised OpenStreetMap, cut into 1024 x 1024 tiles.
+elevation and OpenStreetMap", IGARSS 2021. One module per job:
 
-How a build runs:
-
-1. :func:`plan_database` resolves the target grid (the Sentinel-2 grid, another file's grid
-   or a CRS and resolution), crops it to the footprint every input covers, lays out tiles,
-   and assigns each tile to train/val/test by spatial blocks, dropping tiles that would
-   overlap a tile of another split. The plan is saved as ``database.json``.
-2. :func:`build_tile` reads every input onto one tile's grid (GDAL reads only the source
-   blocks it needs, so memory is flat whatever the scene size), computes the S1 temporal
-   mean in linear power, DEM slope and OSM layers, writes one GeoTIFF per modality
-   atomically, and writes ``tile.json`` last: a tile with a ``tile.json`` is complete.
-3. :func:`build_database` runs the tiles (in parallel with ``workers``), skipping finished
-   ones, so a rerun after a crash resumes; then writes the STAC catalog and ``index.csv``.
+1. :mod:`saropt.database.plan`: :func:`plan_database` resolves the target grid, crops it to
+   the footprint every input covers, lays out tiles and assigns them to train/val/test by
+   spatial blocks. The plan is saved as ``database.json``.
+2. :mod:`saropt.database.tile`: :func:`build_tile` reads every input onto one tile's grid,
+   writes one GeoTIFF per modality atomically and its :class:`TileRecord` (``tile.json``)
+   last.
+3. This module: :func:`build_database` runs the tiles (on processes with ``workers``),
+   skipping finished ones, so a rerun after a crash resumes.
+4. :mod:`saropt.database.catalog`: ``index.csv`` and the STAC catalog.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
+import functools
 import json
-import math
 import multiprocessing
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
-from saropt import __version__
-from saropt.database.osm_layers import (
-    OSM_LAYERS,
-    OsmClass,
-    ProjectedOsm,
-    merge_projected,
-    project_osm,
-    rasterize_osm,
+from saropt.database.catalog import INDEX_COLUMNS, write_index, write_stac
+from saropt.database.osm_layers import OsmClass, ProjectedOsm, merge_projected, project_osm
+from saropt.database.plan import (
+    ASSETS,
+    PLAN_NAME,
+    SPLITS,
+    BuildConfig,
+    DatabaseInputs,
+    DatabasePlan,
+    TilePlan,
+    assign_splits,
+    plan_database,
 )
-from saropt.errors import ConfigError, CRSMismatchError, GridMismatchError
+from saropt.database.tile import TileRecord, build_tile, load_record
+from saropt.errors import ConfigError
 from saropt.io.atomic import write_text_atomic
 from saropt.io.osm import read_osm
-from saropt.io.raster import (
-    Grid,
-    PixelWindow,
-    Raster,
-    ResamplingName,
-    footprint,
-    iter_windows,
-    merge_onto_grid,
-    read_info,
-    read_onto_grid,
-    read_raster,
-    write_raster,
-)
-from saropt.io.sentinel import S1_BANDS, db_to_linear, linear_to_db
-from saropt.transforms.functional import lee_filter
 
-Split = Literal["train", "val", "test"]
-SPLITS: tuple[Split, ...] = ("train", "val", "test")
-PLAN_NAME = "database.json"
-INDEX_NAME = "index.csv"
-TILE_RECORD = "tile.json"
-
-#: Asset file names of a tile and what each holds.
-ASSETS: dict[str, str] = {
-    "s2": "Sentinel-2 reflectance (input bands and dtype), nodata 0",
-    "s1": "Sentinel-1 temporal mean VV, VH in dB (linear-power mean; Lee-filtered if asked)",
-    "s1_single": "Sentinel-1 first date VV, VH in dB, unfiltered",
-    "dem": "elevation (m) and slope (degrees), float32, NaN nodata",
-    "osm_classes": "OSM classes: 0 none, 1 vegetation, 2 water, 3 road, 4 building",
-    "osm_layers": "OSM binary layers: building, road, water, vegetation",
-}
-
-
-@dataclass(frozen=True)
-class DatabaseInputs:
-    """The rasters and vectors a database is built from.
-
-    Attributes:
-        s1: Sentinel-1 rasters (VV, VH in dB), dates of one orbit.
-        s2: Sentinel-2 rasters; the least cloudy is used when ``s2_cloud_masks`` is given,
-            else the first.
-        dem: DEM rasters in any CRS and resolution (mosaicked, first valid wins).
-        osm: ``.osm.pbf`` or GeoJSON files of OSM features (merged).
-        s2_cloud_masks: Optional cloud masks or probabilities, one per S2 raster.
-    """
-
-    s1: tuple[Path, ...]
-    s2: tuple[Path, ...]
-    dem: tuple[Path, ...] = ()
-    osm: tuple[Path, ...] = ()
-    s2_cloud_masks: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    """How to build.
-
-    Attributes:
-        tile_size: Tile side in pixels (DREAM: 1024).
-        overlap: Overlap of neighbouring tiles in pixels.
-        min_valid: Tiles with a smaller fraction of pixels valid in every modality are
-            skipped.
-        split_block: Side of a split block in tiles: all tiles of a block share a split.
-        split_fractions: Shares of blocks for train, val and test.
-        seed: Seed of the block-to-split assignment.
-        crs: Target CRS; the Sentinel-2 CRS when None.
-        resolution: Target pixel size; the Sentinel-2 resolution when None.
-        grid_from: Take the target grid (CRS, resolution, alignment) from this raster.
-        lee_size: Lee filter window for the S1 mean (0: off).
-        s1_looks: Equivalent number of looks of one S1 date (for the Lee filter).
-        date: Acquisition date recorded in the STAC items (ISO 8601).
-    """
-
-    tile_size: int = 1024
-    overlap: int = 0
-    min_valid: float = 0.5
-    split_block: int = 2
-    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
-    seed: int = 0
-    crs: str | None = None
-    resolution: float | None = None
-    grid_from: Path | None = None
-    lee_size: int = 0
-    s1_looks: float = 4.4
-    date: str = "2000-01-01T00:00:00Z"
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """One tile of the plan."""
-
-    id: str
-    window: PixelWindow
-    split: Split
-
-
-@dataclass
-class DatabasePlan:
-    """Everything a tile needs: the grid, the inputs, the tiles and the settings."""
-
-    grid: Grid
-    inputs: DatabaseInputs
-    config: BuildConfig
-    s2: Path
-    tiles: list[TilePlan]
-    excluded: list[str] = field(default_factory=list)
-    resampling: dict[str, ResamplingName] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-able description, saved as ``database.json``."""
-        cfg = asdict(self.config)
-        cfg["grid_from"] = str(self.config.grid_from) if self.config.grid_from else None
-        return {
-            "saropt_version": __version__,
-            "grid": {
-                "crs": self.grid.crs,
-                "transform": list(self.grid.transform)[:6],
-                "width": self.grid.width,
-                "height": self.grid.height,
-            },
-            "inputs": {
-                "s1": [str(p) for p in self.inputs.s1],
-                "s2": [str(p) for p in self.inputs.s2],
-                "s2_used": str(self.s2),
-                "dem": [str(p) for p in self.inputs.dem],
-                "osm": [str(p) for p in self.inputs.osm],
-            },
-            "config": cfg,
-            "resampling": self.resampling,
-            "tiles": len(self.tiles),
-            "excluded_for_split_overlap": self.excluded,
-            "assets": ASSETS,
-        }
-
-
-def _least_cloudy(s2: Sequence[Path], masks: Sequence[Path]) -> Path:
-    if not masks:
-        return Path(s2[0])
-    if len(masks) != len(s2):
-        raise ConfigError(
-            f"{len(masks)} cloud masks for {len(s2)} Sentinel-2 rasters; give one per raster"
-        )
-    scores = []
-    for m in masks:
-        data = read_raster(m, expect_bands=1).data[0].astype(np.float64)
-        if data.max() > 1.0:
-            data = data / 255.0
-        scores.append(float(np.nanmean(data)))
-    return Path(s2[int(np.argmin(scores))])
-
-
-def _intersect(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
-    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-
-
-def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
-def _target_grid(s2: Path, config: BuildConfig) -> Grid:
-    """The full target grid before cropping to the common footprint."""
-    if config.grid_from is not None:
-        return read_info(config.grid_from).grid
-    base = read_info(s2).grid
-    if base.crs is None:
-        raise CRSMismatchError(f"'{s2}' has no CRS; the Sentinel-2 raster defines the grid")
-    crs = config.crs or base.crs
-    res = config.resolution or base.res[0]
-    if crs == base.crs and res == base.res[0]:
-        return base
-    left, bottom, right, top = footprint(s2, crs)
-    left, top = math.floor(left / res) * res, math.ceil(top / res) * res
-    width = math.ceil((right - left) / res)
-    height = math.ceil((top - bottom) / res)
-    return Grid.from_origin(crs, left, top, res, width, height)
-
-
-def _crop_to(grid: Grid, bounds: tuple[float, float, float, float]) -> Grid:
-    """The part of a north-up grid inside bounds, snapped inwards to whole pixels."""
-    t = grid.transform
-    if t.b != 0 or t.d != 0:
-        raise GridMismatchError("rotated grids are not supported; warp to a north-up grid")
-    left, bottom, right, top = bounds
-    c0 = max(0, math.ceil((left - t.c) / t.a - 1e-6))
-    c1 = min(grid.width, math.floor((right - t.c) / t.a + 1e-6))
-    r0 = max(0, math.ceil((top - t.f) / t.e - 1e-6))
-    r1 = min(grid.height, math.floor((bottom - t.f) / t.e + 1e-6))
-    if c1 <= c0 or r1 <= r0:
-        raise GridMismatchError(
-            f"the inputs share no footprint on the target grid (common bounds {bounds}); "
-            "check that the Sentinel-1, Sentinel-2 and DEM rasters cover the same place"
-        )
-    return grid.window(PixelWindow(r0, c0, r1 - r0, c1 - c0))
-
-
-def _resampling(path: Path, grid: Grid) -> ResamplingName:
-    """How to resample a continuous raster onto the grid.
-
-    Nearest on the same lattice (an exact copy), average when downsampling by more than
-    1.5x, bilinear otherwise.
-    """
-    src = read_info(path).grid
-    t, g = src.transform, grid.transform
-
-    def whole_pixels(offset: float) -> bool:
-        frac = offset % 1.0
-        return min(frac, 1.0 - frac) < 1e-6
-
-    if (
-        src.crs == grid.crs
-        and src.res == grid.res
-        and whole_pixels((t.c - g.c) / g.a)
-        and whole_pixels((t.f - g.f) / g.e)
-    ):
-        return "nearest"
-    left, _, right, _ = footprint(path, str(grid.crs))
-    src_res = (right - left) / src.width
-    return "average" if src_res * 1.5 < grid.res[0] else "bilinear"
-
-
-def _split_counts(n: int, fractions: tuple[float, float, float]) -> list[int]:
-    """Blocks per split: largest remainders, and at least one for every non-zero share
-    when there are enough blocks."""
-    raw = np.asarray(fractions) * n
-    counts = np.floor(raw).astype(int)
-    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
-        counts[i] += 1
-    wanted = [i for i, f in enumerate(fractions) if f > 0]
-    if n >= len(wanted):
-        for i in wanted:
-            if counts[i] == 0:
-                counts[int(np.argmax(counts))] -= 1
-                counts[i] = 1
-    return [int(c) for c in counts]
-
-
-def assign_splits(
-    windows: Sequence[PixelWindow],
-    stride: int,
-    block: int,
-    fractions: tuple[float, float, float],
-    seed: int,
-) -> tuple[list[Split | None], int]:
-    """Split of each tile by spatial blocks of ``block`` x ``block`` tiles.
-
-    Blocks are shuffled with ``seed`` and dealt to train/val/test by ``fractions`` (every
-    split with a non-zero share gets a block when there are enough). Tiles of the rarer
-    splits are kept first; a tile that overlaps an already kept tile of another split gets
-    None (it is not built), so no pixel is in two splits and overlaps cost the largest
-    split, not the small ones.
-
-    Returns:
-        The split of each window (or None) and the number of blocks.
-    """
-    if block < 1 or any(f < 0 for f in fractions) or not math.isclose(sum(fractions), 1.0):
-        raise ConfigError(
-            f"need split_block >= 1 and fractions >= 0 summing to 1; got {block}, {fractions}"
-        )
-    span = stride * block
-    keys = [(w.row // span, w.col // span) for w in windows]
-    blocks = sorted(set(keys))
-    order = np.random.default_rng(seed).permutation(len(blocks))
-    counts = _split_counts(len(blocks), fractions)
-    dealt = np.repeat(np.arange(len(SPLITS)), counts)
-    split_of_block: dict[tuple[int, int], Split] = {
-        blocks[b]: SPLITS[int(k)] for b, k in zip(order, dealt, strict=True)
-    }
-    splits: list[Split | None] = [split_of_block[k] for k in keys]
-    # keep the rarer splits first: visit tiles by ascending split share, row-major within a
-    # split, and drop a tile that overlaps an already kept tile of another split
-    rank = {sp: (fractions[i], i) for i, sp in enumerate(SPLITS)}
-    visit = sorted(range(len(windows)), key=lambda i: (rank[splits[i]], i))  # type: ignore[index]
-    kept: list[int] = []
-    for i in visit:
-        a = windows[i]
-        for j in kept:
-            b = windows[j]
-            if (
-                splits[j] != splits[i]
-                and a.row < b.row + b.height
-                and b.row < a.row + a.height
-                and a.col < b.col + b.width
-                and b.col < a.col + a.width
-            ):
-                splits[i] = None
-                break
-        else:
-            kept.append(i)
-    return splits, len(blocks)
-
-
-def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
-    """Resolve grid, common footprint, tiles and splits.
-
-    Raises:
-        ConfigError: No S1 or S2 input, or bad settings.
-        GridMismatchError: The inputs share no footprint.
-    """
-    if not inputs.s1 or not inputs.s2:
-        raise ConfigError("a database needs at least one Sentinel-1 and one Sentinel-2 raster")
-    if config.tile_size < 16 or not 0 <= config.overlap < config.tile_size:
-        raise ConfigError(
-            f"need tile_size >= 16 and 0 <= overlap < tile_size; got {config.tile_size}, "
-            f"{config.overlap}"
-        )
-    for p in inputs.s1:
-        count = read_info(p).count
-        if count != 2:
-            raise ConfigError(f"'{p}' has {count} bands; Sentinel-1 needs VV, VH")
-    s2 = _least_cloudy(inputs.s2, inputs.s2_cloud_masks)
-    full = _target_grid(s2, config)
-    crs = str(full.crs)
-    bounds = full.bounds
-    for p in (s2, *inputs.s1):
-        bounds = _intersect(bounds, footprint(p, crs))
-    if inputs.dem:
-        bounds = _intersect(bounds, _union([footprint(p, crs) for p in inputs.dem]))
-    grid = _crop_to(full, bounds)
-    windows = list(iter_windows(grid.height, grid.width, config.tile_size, config.overlap))
-    splits, _ = assign_splits(
-        windows,
-        config.tile_size - config.overlap,
-        config.split_block,
-        config.split_fractions,
-        config.seed,
-    )
-    tiles, excluded = [], []
-    for w, s in zip(windows, splits, strict=True):
-        tid = f"r{w.row:06d}_c{w.col:06d}"
-        if s is None:
-            excluded.append(tid)
-        else:
-            tiles.append(TilePlan(tid, w, s))
-    resampling: dict[str, ResamplingName] = {"s2": _resampling(s2, grid)}
-    resampling["s1"] = _resampling(inputs.s1[0], grid)
-    if inputs.dem:
-        resampling["dem"] = _resampling(inputs.dem[0], grid)
-    return DatabasePlan(grid, inputs, config, s2, tiles, excluded, resampling)
-
-
-def _slope_degrees(elevation: np.ndarray, res: float) -> np.ndarray:
-    dz_dy, dz_dx = np.gradient(elevation.astype(np.float64), res)
-    return np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))).astype(np.float32)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _tile_record_path(out: Path, tile: TilePlan) -> Path:
-    return out / "tiles" / tile.id / TILE_RECORD
-
-
-def build_tile(
-    plan: DatabasePlan, osm: ProjectedOsm | None, tile: TilePlan, out: Path
-) -> dict[str, Any]:
-    """Read, process and write one tile; returns its record (also saved as tile.json).
-
-    A tile whose valid fraction is below ``min_valid`` writes only its record, with
-    ``status: "skipped"``.
-    """
-    cfg = plan.config
-    grid = plan.grid.window(tile.window)
-    folder = out / "tiles" / tile.id
-    rs = plan.resampling
-    s2 = read_onto_grid(plan.s2, grid, resampling=rs["s2"], dst_nodata=0)
-    valid = s2.valid_mask()
-
-    dates = [
-        read_onto_grid(p, grid, resampling=rs["s1"], dtype="float32", dst_nodata=math.nan).data
-        for p in plan.inputs.s1
-    ]
-    s1_single = dates[0]
-    lin = [db_to_linear(d.astype(np.float64)) for d in dates]
-    stack = np.stack(lin)  # (T, 2, H, W)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(stack, axis=0) if len(lin) > 1 else stack[0]
-    if cfg.lee_size:
-        mean = lee_filter(mean, cfg.lee_size, cfg.s1_looks * len(lin))
-    s1_mean = linear_to_db(np.where(np.isnan(mean), 1.0, mean)).astype(np.float32)
-    s1_mean[np.isnan(mean)] = np.nan
-    valid &= np.isfinite(s1_mean).all(axis=0)
-
-    layers: dict[str, Raster] = {
-        "s2": s2,
-        "s1": Raster(s1_mean, grid, math.nan, tuple(f"{b}_mean_dB" for b in S1_BANDS)),
-        "s1_single": Raster(s1_single, grid, math.nan, tuple(f"{b}_dB" for b in S1_BANDS)),
-    }
-    if plan.inputs.dem:
-        halo = plan.grid.window(
-            PixelWindow(tile.window.row - 1, tile.window.col - 1, grid.height + 2, grid.width + 2)
-        )
-        elev = merge_onto_grid(plan.inputs.dem, halo, resampling=rs["dem"]).data[0]
-        slope = _slope_degrees(elev, grid.res[0])[1:-1, 1:-1]
-        elev = elev[1:-1, 1:-1]
-        valid &= np.isfinite(elev)
-        layers["dem"] = Raster(
-            np.stack([elev, slope]), grid, math.nan, ("elevation_m", "slope_deg")
-        )
-    if osm is not None:
-        classes, binary = rasterize_osm(osm, grid)
-        layers["osm_classes"] = Raster(classes, grid, None, ("osm_class",))
-        layers["osm_layers"] = Raster(binary, grid, None, OSM_LAYERS)
-
-    frac = float(valid.mean())
-    record: dict[str, Any] = {
-        "id": tile.id,
-        "split": tile.split,
-        "row": tile.window.row,
-        "col": tile.window.col,
-        "height": tile.window.height,
-        "width": tile.window.width,
-        "bounds": list(grid.bounds),
-        "valid_fraction": round(frac, 6),
-    }
-    if frac < cfg.min_valid:
-        record["status"] = "skipped"
-    else:
-        record["status"] = "built"
-        record["assets"] = {}
-        record["sha256"] = {}
-        for name, raster in layers.items():
-            path = write_raster(folder / f"{name}.tif", raster)
-            record["assets"][name] = f"tiles/{tile.id}/{name}.tif"
-            record["sha256"][name] = _sha256(path)
-    write_text_atomic(folder / TILE_RECORD, json.dumps(record, indent=1))
-    return record
-
-
-# worker-process state, set once per process by _init_worker
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(plan: DatabasePlan, osm: ProjectedOsm | None, out: Path) -> None:
-    _WORKER.update(plan=plan, osm=osm, out=out)
-
-
-def _run_tile(tile: TilePlan) -> dict[str, Any]:
-    return build_tile(_WORKER["plan"], _WORKER["osm"], tile, _WORKER["out"])
-
-
-def _load_record(out: Path, tile: TilePlan) -> dict[str, Any] | None:
-    """The saved record of a finished tile, or None when it must be (re)built."""
-    path = _tile_record_path(out, tile)
-    if not path.exists():
-        return None
-    record: dict[str, Any] = json.loads(path.read_text())
-    assets = record.get("assets", {})
-    if any(not (out / rel).exists() for rel in assets.values()):
-        return None
-    return record
+__all__ = [
+    "ASSETS",
+    "INDEX_COLUMNS",
+    "SPLITS",
+    "BuildConfig",
+    "DatabaseInputs",
+    "DatabasePlan",
+    "OsmClass",
+    "TileRecord",
+    "assign_splits",
+    "build_database",
+    "build_tile",
+    "plan_database",
+    "write_index",
+    "write_stac",
+]
 
 
 def _check_same_plan(out: Path, summary: dict[str, Any]) -> None:
@@ -519,6 +73,25 @@ def _check_same_plan(out: Path, summary: dict[str, Any]) -> None:
         )
 
 
+def run_tiles(
+    plan: DatabasePlan, osm: ProjectedOsm | None, tiles: Sequence[TilePlan], out: Path,
+    workers: int,
+) -> Iterator[TileRecord]:  # fmt: skip
+    """Build ``tiles`` in this process or on ``workers`` processes; yields each record as
+    its tile finishes. The plan and OSM features travel to the workers once per chunk of
+    tiles, not once per tile."""
+    if workers <= 1 or len(tiles) <= 1:
+        for t in tiles:
+            yield build_tile(plan, osm, t, out)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    job = functools.partial(build_tile, plan, osm, out=out)
+    chunk = max(1, len(tiles) // (4 * workers))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(job, tiles, chunksize=chunk)
+
+
 def build_database(
     inputs: DatabaseInputs,
     out: str | Path,
@@ -526,7 +99,7 @@ def build_database(
     *,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TileRecord]:
     """Build (or resume) a database in ``out``.
 
     Args:
@@ -553,130 +126,19 @@ def build_database(
     if inputs.osm:
         crs, res = str(plan.grid.crs), plan.grid.res[0]
         osm = merge_projected([project_osm(read_osm(p), crs, res) for p in inputs.osm])
-
-    records: dict[str, dict[str, Any]] = {}
-    todo = []
+    records: dict[str, TileRecord] = {}
     for t in plan.tiles:
-        rec = _load_record(out, t)
-        if rec is None:
-            todo.append(t)
-        else:
+        if (rec := load_record(out, t)) is not None:
             records[t.id] = rec
-    done, total = len(records), len(plan.tiles)
+    todo = [t for t in plan.tiles if t.id not in records]
+    total = len(plan.tiles)
     if progress:
-        progress(done, total)
-    if workers <= 1 or len(todo) <= 1:
-        for t in todo:
-            records[t.id] = build_tile(plan, osm, t, out)
-            done += 1
-            if progress:
-                progress(done, total)
-    else:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_init_worker,
-            initargs=(plan, osm, out),
-        ) as pool:
-            futures = [pool.submit(_run_tile, t) for t in todo]
-            for fut in as_completed(futures):
-                rec = fut.result()
-                records[rec["id"]] = rec
-                done += 1
-                if progress:
-                    progress(done, total)
+        progress(len(records), total)
+    for rec in run_tiles(plan, osm, todo, out, workers):
+        records[rec.id] = rec
+        if progress:
+            progress(len(records), total)
     ordered = [records[t.id] for t in plan.tiles]
     write_index(out, ordered)
     write_stac(out, plan, ordered)
     return ordered
-
-
-INDEX_COLUMNS = (
-    "id", "split", "row", "col", "height", "width", "left", "bottom", "right", "top",
-    "valid_fraction", *ASSETS,
-)  # fmt: skip
-
-
-def write_index(out: Path, records: Sequence[dict[str, Any]]) -> Path:
-    """Write ``index.csv``: one row per built tile, asset paths relative to ``out``."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(INDEX_COLUMNS)
-    for r in records:
-        if r["status"] != "built":
-            continue
-        assets = r["assets"]
-        writer.writerow(
-            [r["id"], r["split"], r["row"], r["col"], r["height"], r["width"], *r["bounds"],
-             r["valid_fraction"], *(assets.get(a, "") for a in ASSETS)]
-        )  # fmt: skip
-    return write_text_atomic(out / INDEX_NAME, buf.getvalue())
-
-
-def write_stac(out: Path, plan: DatabasePlan, records: Sequence[dict[str, Any]]) -> Path:
-    """Write a self-contained STAC catalog: one item per built tile, one asset per modality."""
-    import datetime as dt
-
-    import pystac
-    from shapely.geometry import box, mapping
-
-    from saropt.io.raster import reproject_geometries
-
-    when = dt.datetime.fromisoformat(plan.config.date.replace("Z", "+00:00"))
-    catalog = pystac.Catalog(
-        id="saropt-dream",
-        description=(
-            "Sentinel-1, Sentinel-2, DEM and OpenStreetMap on one grid, tiled "
-            f"({plan.grid.crs}, {plan.grid.res[0]:g} units per pixel); built by saropt "
-            f"{__version__}"
-        ),
-    )
-    for split in SPLITS:
-        child = pystac.Catalog(id=split, description=f"{split} tiles")
-        catalog.add_child(child)
-        for r in records:
-            if r["status"] != "built" or r["split"] != split:
-                continue
-            geom = reproject_geometries([box(*r["bounds"])], str(plan.grid.crs), "EPSG:4326")[0]
-            item = pystac.Item(
-                id=r["id"],
-                geometry=mapping(geom),
-                bbox=list(geom.bounds),
-                datetime=when,
-                properties={
-                    "saropt:split": split,
-                    "saropt:valid_fraction": r["valid_fraction"],
-                    "proj:code": plan.grid.crs,
-                    "proj:bbox": r["bounds"],
-                    "proj:shape": [r["height"], r["width"]],
-                },
-            )
-            for name, rel in r["assets"].items():
-                item.add_asset(
-                    name,
-                    pystac.Asset(
-                        href=os.path.relpath(out / rel, out / "stac" / split / r["id"]),
-                        media_type=pystac.MediaType.GEOTIFF,
-                        title=ASSETS[name],
-                        roles=["data"],
-                        extra_fields={"file:checksum": "1220" + r["sha256"][name]},
-                    ),
-                )
-            child.add_item(item)
-    catalog.normalize_hrefs(str(out / "stac"))
-    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
-    return out / "stac" / "catalog.json"
-
-
-__all__ = [
-    "ASSETS",
-    "BuildConfig",
-    "DatabaseInputs",
-    "DatabasePlan",
-    "OsmClass",
-    "assign_splits",
-    "build_database",
-    "build_tile",
-    "plan_database",
-]

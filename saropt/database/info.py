@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from saropt.database.build import INDEX_NAME, PLAN_NAME, SPLITS
+from saropt.database.plan import INDEX_NAME, PLAN_NAME, SPLITS
 from saropt.errors import InputNotFoundError
 from saropt.io.raster import read_decimated
+from saropt.io.sentinel import S2_BANDS, TRUE_COLOUR, band_indices
 
 #: Outline colour of each split in the quicklook (RGB in [0, 1]).
 SPLIT_COLOURS = {"train": (0.1, 0.6, 1.0), "val": (1.0, 0.75, 0.0), "test": (1.0, 0.2, 0.3)}
@@ -69,6 +70,17 @@ def summarise(db: str | Path) -> dict[str, Any]:
     }
 
 
+def _true_colour(descriptions: tuple[str | None, ...], count: int) -> list[int]:
+    """Positions of B04, B03, B02: by band name, else in Sentinel-2 order; grey (the first
+    band three times) when the image has too few bands."""
+    names = tuple(d or "" for d in descriptions)
+    if set(TRUE_COLOUR) <= set(names):
+        return band_indices(TRUE_COLOUR, names)
+    if count >= 4:
+        return band_indices(TRUE_COLOUR, S2_BANDS[:count])
+    return [0, 0, 0]
+
+
 def quicklook_mosaic(db: str | Path, max_size: int = 1024) -> np.ndarray:
     """True-colour mosaic of every built tile's Sentinel-2 with split-coloured outlines.
 
@@ -87,7 +99,7 @@ def quicklook_mosaic(db: str | Path, max_size: int = 1024) -> np.ndarray:
     thumbs = []
     for r in rows:
         s2 = read_decimated(db / r["s2"], factor)
-        idx = [3, 2, 1] if s2.count >= 4 else [0, 0, 0]
+        idx = _true_colour(s2.descriptions, s2.count)
         thumbs.append((r, np.moveaxis(s2.data[idx].astype(np.float32), 0, -1)))
     if not thumbs:
         return canvas

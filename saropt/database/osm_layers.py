@@ -10,8 +10,9 @@ from shapely import STRtree
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from saropt.io.features import rasterize, reproject_geometries
+from saropt.io.grid import Grid
 from saropt.io.osm import OsmFeatures
-from saropt.io.raster import Grid, rasterize, reproject_geometries
 
 
 class OsmClass(IntEnum):

@@ -13,16 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, check_co_registered, tensor
+from saropt.datasets.common import InMemoryPairs, Sample, tensor
 from saropt.datasets.samplers import random_patches
 from saropt.io.sentinel import normalize_s1, normalize_s2
-from saropt.seeding import sample_generator
 from saropt.transforms import add_clouds, apply_cloud_probability
 
 
-class SyntheticCloudDataset(Dataset[Sample]):
+class SyntheticCloudDataset(InMemoryPairs):
     """Patches of clear S2 (+ S1) with synthetic or real-probability clouds.
 
     Args:
@@ -53,21 +51,14 @@ class SyntheticCloudDataset(Dataset[Sample]):
         probabilities: np.ndarray | None = None,
         seed: int = 0,
     ) -> None:
-        check_co_registered(optical, sar)
-        self.optical = optical
-        self.sar = sar
+        super().__init__(optical, sar, length=length, seed=seed)
         self.patch_size = patch_size
-        self.length = length
         self.coverage = coverage
         self.bands = bands
         self.probabilities = probabilities
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = sample_generator(self.seed, i)
+        g = self.generator(i)
         h, w = self.optical.shape[1:]
         win = random_patches(h, w, self.patch_size, 1, g)[0]
         rows, cols = win.slices()

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 from saropt.errors import GridMismatchError, InputNotFoundError, RasterNotFoundError
 from saropt.io.raster import Raster
+from saropt.seeding import sample_generator
 
 #: One sample: a dict of tensors with the fixed keys of ARCHITECTURE.md ("sar", "optical",
 #: "cloudy", "target", "mask", "label", ...), plus "crs"/"transform" where geo data travels.
@@ -49,3 +51,35 @@ def check_co_registered(optical: np.ndarray, sar: np.ndarray | None) -> None:
             f"optical {optical.shape[1:]} and SAR {sar.shape[1:]} images differ in size; "
             "resample them onto one grid first"
         )
+
+
+class InMemoryPairs(Dataset[Sample]):
+    """Base of the datasets that cut samples from one co-registered optical/SAR image pair
+    held in memory: it checks the pair, holds it, and makes sample ``i`` depend only on
+    ``seed`` and ``i`` (:meth:`generator`).
+
+    Args:
+        optical: Optical image (C, H, W), as the subclass stores it.
+        sar: SAR image (S, H, W) on the same grid, or None.
+        length: Samples per epoch.
+        seed: Seed of every sample.
+
+    Raises:
+        GridMismatchError: The two images differ in size.
+    """
+
+    def __init__(
+        self, optical: np.ndarray, sar: np.ndarray | None, *, length: int, seed: int
+    ) -> None:
+        check_co_registered(optical, sar)
+        self.optical = optical
+        self.sar = sar
+        self.length = length
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.length
+
+    def generator(self, i: int) -> torch.Generator:
+        """The random generator of sample ``i``."""
+        return sample_generator(self.seed, i)

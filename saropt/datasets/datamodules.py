@@ -243,9 +243,12 @@ class PairDataModule(_GeneratedScenes):
         super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
         self.size, self.positives, self.ratio = size, positives, negative_ratio
         self.val_positives = val_positives
+        #: The training image pair (optical DN, SAR dB), once built: miners cut from it.
+        self.images: tuple[np.ndarray, np.ndarray] | None = None
 
     def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
         (opt, sar), (vopt, vsar) = self.scenes()
+        self.images = (opt, sar)
         train = MatchPairDataset(opt, sar, size=self.size, positives=self.positives,
                                  negative_ratio=self.ratio, seed=self.seed)  # fmt: skip
         val = MatchPairDataset(vopt, vsar, size=self.size, positives=self.val_positives,

@@ -20,7 +20,8 @@ from torch.utils.data import Dataset
 from saropt.datasets.common import Sample, geo, tensor
 from saropt.datasets.samplers import grid_patches, random_patches
 from saropt.errors import ConfigError, InputNotFoundError
-from saropt.io.raster import PixelWindow, read_raster
+from saropt.io.grid import PixelWindow
+from saropt.io.raster import read_raster
 from saropt.io.sentinel import normalize_s1, normalize_s2
 from saropt.seeding import sample_generator
 

@@ -6,14 +6,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, check_co_registered, tensor
-from saropt.datasets.samplers import random_patches
+from saropt.datasets.common import InMemoryPairs, Sample, check_co_registered, tensor
+from saropt.datasets.samplers import HardNegativeHook, PairSampler, random_patches
 from saropt.errors import ConfigError
 from saropt.io.sentinel import normalize_s1, normalize_s2
-from saropt.seeding import sample_generator
 
 
-class ShiftPairDataset(Dataset[Sample]):
+class ShiftPairDataset(InMemoryPairs):
     """Optical templates at known shifts inside larger SAR search windows.
 
     Sample ``i`` (same for the same seed): a ``search`` x ``search`` SAR window and the
@@ -41,23 +40,17 @@ class ShiftPairDataset(Dataset[Sample]):
         length: int = 256,
         seed: int = 0,
     ) -> None:
-        check_co_registered(optical, sar)
         if search <= template:
             raise ConfigError(
                 f"search window ({search}) must be larger than the template ({template})"
             )
-        self.optical = normalize_s2(optical)
-        self.sar = normalize_s1(sar)
+        super().__init__(normalize_s2(optical), normalize_s1(sar), length=length, seed=seed)
+        self.sar: np.ndarray = self.sar  # always given here
         self.template = template
         self.search = search
-        self.length = length
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = sample_generator(self.seed, i)
+        g = self.generator(i)
         h, w = self.sar.shape[1:]
         win = random_patches(h, w, self.search, 1, g)[0]
         span = self.search - self.template
@@ -70,13 +63,15 @@ class ShiftPairDataset(Dataset[Sample]):
         return {"optical": tensor(opt), "sar": tensor(sar), "shift": shift}
 
 
-class MatchPairDataset(Dataset[Sample]):
+class MatchPairDataset(InMemoryPairs):
     """Co-located (label 1) and non-matching (label 0) SAR-optical patch pairs.
 
     The pairs come from a :class:`~saropt.datasets.samplers.PairSampler` over one
     co-registered image pair, drawn once from ``seed``.
 
     Sample keys: ``optical`` (C, P, P), ``sar`` (S, P, P) in [0, 1], ``label`` (float).
+    A ``hard_negatives`` hook (:data:`~saropt.datasets.samplers.HardNegativeHook`) may
+    supply ``hard_fraction`` of the negatives, e.g. ones mined with a model.
     """
 
     def __init__(
@@ -88,19 +83,20 @@ class MatchPairDataset(Dataset[Sample]):
         positives: int = 256,
         negative_ratio: float = 1.0,
         min_distance: int | None = None,
+        hard_negatives: HardNegativeHook | None = None,
+        hard_fraction: float = 0.5,
         seed: int = 0,
     ) -> None:
-        from saropt.datasets.samplers import PairSampler
-
         check_co_registered(optical, sar)
-        self.optical = normalize_s2(optical)
-        self.sar = normalize_s1(sar)
-        sampler = PairSampler([sar.shape[1:]], size, min_distance=min_distance,
-                              negative_ratio=negative_ratio)  # fmt: skip
+        sampler = PairSampler(
+            [sar.shape[1:]], size, min_distance=min_distance, negative_ratio=negative_ratio,
+            hard_negatives=hard_negatives, hard_fraction=hard_fraction,
+        )  # fmt: skip
         self.pairs = sampler.sample(positives, torch.Generator().manual_seed(seed))
-
-    def __len__(self) -> int:
-        return len(self.pairs)
+        super().__init__(
+            normalize_s2(optical), normalize_s1(sar), length=len(self.pairs), seed=seed
+        )
+        self.sar: np.ndarray = self.sar  # always given here
 
     def __getitem__(self, i: int) -> Sample:
         p = self.pairs[i]
@@ -129,3 +125,46 @@ class PairTensors(Dataset[Sample]):
 
     def __getitem__(self, i: int) -> Sample:
         return {"optical": self.optical[i], "sar": self.sar[i], "label": self.label[i]}
+
+
+class MinedTriplets(MatchPairDataset):
+    """Positive pairs, each with one hard negative SAR patch from a hook (mined from the
+    whole image by a model, say): triplets for a descriptor's triplet loss.
+
+    Args:
+        optical, sar: Co-registered images (C, H, W) and (S, H, W).
+        hard_negatives: The hook; it must answer every positive.
+        size, positives, min_distance, seed: As :class:`MatchPairDataset`; the same seed
+            gives the same positives whatever the hook answers.
+
+    Sample keys: ``optical``, ``sar`` (the positive), ``sar_negative``, ``label`` (1).
+    """
+
+    def __init__(
+        self,
+        optical: np.ndarray,
+        sar: np.ndarray,
+        hard_negatives: HardNegativeHook,
+        *,
+        size: int = 32,
+        positives: int = 256,
+        min_distance: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            optical, sar, size=size, positives=positives, negative_ratio=1.0,
+            min_distance=min_distance, hard_negatives=hard_negatives, hard_fraction=1.0,
+            seed=seed,
+        )  # fmt: skip
+        if any(p.kind == "random" for p in self.pairs[1::2]):
+            raise ConfigError("the hard-negative hook left a positive without a negative")
+        self.length = positives
+
+    def __getitem__(self, i: int) -> Sample:
+        pos, neg = self.pairs[2 * i], self.pairs[2 * i + 1]
+        return {
+            "optical": tensor(self.optical[(slice(None), *pos.optical.slices())]),
+            "sar": tensor(self.sar[(slice(None), *pos.sar.slices())]),
+            "sar_negative": tensor(self.sar[(slice(None), *neg.sar.slices())]),
+            "label": torch.tensor(1.0),
+        }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from saropt.errors import ConfigError
-from saropt.io.raster import PixelWindow, iter_windows
+from saropt.io.grid import PixelWindow, iter_windows
 
 
 def random_patches(

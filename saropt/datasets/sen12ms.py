@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 
 from saropt.datasets.common import Sample, geo, partner, require, tensor
 from saropt.io.raster import read_raster
-from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.io.sentinel import S2_QUANTIFICATION, normalize_s1, normalize_s2
 
 
 class SEN12MS(Dataset[Sample]):
@@ -110,7 +110,7 @@ class SEN12MSCR(Dataset[Sample]):
         cloudy = read_raster(self._partner(self.s1[i], "s2_cloudy"))
         sar = s1.data.astype("float32")
         tgt, cld = clear.data.astype("float32"), cloudy.data.astype("float32")
-        mask = np.abs(cld - tgt).mean(axis=0) > self.mask_threshold * 10000.0
+        mask = np.abs(cld - tgt).mean(axis=0) > self.mask_threshold * S2_QUANTIFICATION
         if self.normalize:
             sym = self.symmetric
             sar = normalize_s1(sar, symmetric=sym)

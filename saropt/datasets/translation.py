@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from torch.utils.data import Dataset
 
-from saropt.datasets.common import Sample, check_co_registered, tensor
+from saropt.datasets.common import InMemoryPairs, Sample, tensor
 from saropt.datasets.samplers import random_patches
 from saropt.io.sentinel import normalize_s1, normalize_s2
-from saropt.seeding import sample_generator
 
 Direction = Literal["opt2sar", "sar2opt"]
 
 
-class TranslationDataset(Dataset[Sample]):
+class TranslationDataset(InMemoryPairs):
     """Random co-registered patches: ``source`` and ``target`` in [-1, 1].
 
     Args:
@@ -37,22 +35,19 @@ class TranslationDataset(Dataset[Sample]):
         length: int = 256,
         seed: int = 0,
     ) -> None:
-        check_co_registered(optical, sar)
-        self.opt = normalize_s2(optical, symmetric=True)
-        self.sar = normalize_s1(sar, symmetric=True)
+        super().__init__(
+            normalize_s2(optical, symmetric=True), normalize_s1(sar, symmetric=True),
+            length=length, seed=seed,
+        )  # fmt: skip
+        self.sar: np.ndarray = self.sar  # always given here
         self.direction = direction
         self.patch_size = patch_size
-        self.length = length
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return self.length
 
     def __getitem__(self, i: int) -> Sample:
-        g = sample_generator(self.seed, i)
-        h, w = self.opt.shape[1:]
+        g = self.generator(i)
+        h, w = self.optical.shape[1:]
         rows, cols = random_patches(h, w, self.patch_size, 1, g)[0].slices()
-        opt, sar = tensor(self.opt[:, rows, cols]), tensor(self.sar[:, rows, cols])
+        opt, sar = tensor(self.optical[:, rows, cols]), tensor(self.sar[:, rows, cols])
         if self.direction == "opt2sar":
             return {"source": opt, "target": sar}
         return {"source": sar, "target": opt}

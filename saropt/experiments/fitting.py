@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
 
+from saropt.datasets.datamodules import PatchDataModule
 from saropt.experiments.config import TrainerConfig
 
 #: Lightning messages that say nothing to a saropt user: its own pytree deprecation; the
@@ -51,14 +52,19 @@ def fit(
     *,
     resume: str | Path | None = None,
     progress: bool = False,
+    callbacks: Sequence[L.Callback] = (),
 ) -> dict[str, float]:
     """Train ``task`` on ``data`` into ``out``; returns the last logged metrics.
 
     Writes ``metrics.csv`` (Lightning's CSV log) and ``checkpoints/last.ckpt`` (every epoch,
     so ``resume=`` continues an interrupted run). Seed with :func:`L.seed_everything` before
     building the task; the data module shuffles with its own epoch-seeded sampler.
+    With ``callbacks``, training data are asked for anew each epoch, so a callback may
+    change them (negatives mined with the model being trained).
     """
     out = Path(out)
+    data.setup("fit")  # builds the datasets once; Lightning's own call then finds them
+    validate = not (isinstance(data, PatchDataModule) and data.val is None)
     ckpt = L.pytorch.callbacks.ModelCheckpoint(
         dirpath=out / "checkpoints", save_last=True, save_top_k=0
     )
@@ -68,11 +74,13 @@ def fit(
             accelerator=trainer.accelerator,
             devices=1,
             logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
-            callbacks=[ckpt],
+            callbacks=[ckpt, *callbacks],
+            reload_dataloaders_every_n_epochs=1 if callbacks else 0,
             enable_progress_bar=progress,
             enable_model_summary=False,
             deterministic=True,
             num_sanity_val_steps=0,
+            limit_val_batches=1.0 if validate else 0,
             log_every_n_steps=1,
         )
         run.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)

@@ -8,7 +8,7 @@ held-out scene's co-located and random pairs.
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -16,6 +16,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from saropt.datasets.datamodules import PairDataModule
+from saropt.datasets.matching import MinedTriplets
+from saropt.datasets.samplers import PairSpec, grid_patches
 from saropt.experiments.config import (
     NonNegativeInt,
     PositiveFloat,
@@ -25,7 +27,7 @@ from saropt.experiments.config import (
     save_config,
 )
 from saropt.experiments.fitting import fit
-from saropt.io.sentinel import S2_BANDS
+from saropt.io.sentinel import S2_BANDS, normalize_s1, normalize_s2
 from saropt.metrics.summary import pair_metrics
 from saropt.models import TwoStreamDescriptor, save_model
 from saropt.tasks.matching import BinaryMatchTask, DescriptorTask
@@ -63,12 +65,21 @@ class BinaryMatchConfig:
 
 @dataclass
 class DescriptorModel:
-    """The descriptor's ``model:`` section (see :class:`DescriptorTask`)."""
+    """The descriptor's ``model:`` section (see :class:`DescriptorTask`).
+
+    Attributes:
+        mining: Where the hardest negatives come from: ``batch`` (HardNet's hardest in the
+            batch) or ``dataset`` (also the hardest SAR patch of the whole training scene
+            for each optical patch, mined with the model being trained, as Bürgmann et al.
+            do; re-mined every ``remine_every`` epochs after the warm-up).
+    """
 
     width: PositiveInt = 16
     lr: PositiveFloat = 1e-3
     margin: PositiveFloat = 1.0
     warmup_epochs: NonNegativeInt = 3
+    mining: Literal["batch", "dataset"] = "batch"
+    remine_every: PositiveInt = 5
 
 
 @dataclass
@@ -101,6 +112,77 @@ def pair_scores(model: torch.nn.Module, data: Dataset[Any]) -> tuple[np.ndarray,
     return np.concatenate(scores), np.concatenate(labels)
 
 
+class DescriptorMiner:
+    """A :class:`~saropt.datasets.samplers.PairSampler` hook that mines, for a positive
+    pair, the SAR patch of the whole image whose descriptor lies nearest the optical
+    patch's, among patches at least ``min_distance`` px away (so it shows other ground).
+
+    Candidates are the patches on a grid every ``stride`` px; their descriptors are
+    computed once, with the model as it is when the miner is made.
+
+    Args:
+        model: The descriptor being trained.
+        optical, sar: The training image pair, normalised as the dataset gives them.
+        size: Patch side.
+        stride: Candidate grid step.
+        min_distance: Least offset of a negative (between patch corners).
+    """
+
+    def __init__(
+        self, model: TwoStreamDescriptor, optical: np.ndarray, sar: np.ndarray, *,
+        size: int, stride: int, min_distance: int,
+    ) -> None:  # fmt: skip
+        self.model, self.optical, self.min_distance = model, optical, min_distance
+        self.windows = grid_patches(sar.shape[1], sar.shape[2], size, stride)
+        self.corners = torch.tensor([[w.row, w.col] for w in self.windows], dtype=torch.float32)
+        patches = np.stack([sar[(slice(None), *w.slices())] for w in self.windows])
+        with torch.inference_mode():
+            model.eval()
+            self.descriptors = torch.cat(
+                [model.embed(torch.from_numpy(x), optical=False) for x in np.array_split(
+                    patches, max(1, len(patches) // 256))]
+            )  # fmt: skip
+
+    def __call__(self, pos: PairSpec, generator: torch.Generator) -> PairSpec | None:
+        window = self.optical[(slice(None), *pos.optical.slices())]
+        patch = torch.from_numpy(np.ascontiguousarray(window))
+        with torch.inference_mode():
+            a = self.model.embed(patch[None], optical=True)
+        d = torch.cdist(a, self.descriptors)[0]
+        corner = torch.tensor([pos.optical.row, pos.optical.col], dtype=torch.float32)
+        near = (self.corners - corner).norm(dim=1) < self.min_distance
+        d[near] = float("inf")
+        if not torch.isfinite(d).any():
+            return None
+        win = self.windows[int(d.argmin())]
+        return PairSpec(pos.image, pos.optical, pos.image, win, 0, "hard")
+
+
+class RemineNegatives(L.Callback):
+    """Replace the descriptor's training pairs by triplets mined with the model as it is:
+    for the first epoch after the warm-up, then every ``every`` epochs. Mining happens at
+    the end of the epoch before, so the next epoch's fresh data loader serves them."""
+
+    def __init__(self, data: PairDataModule, cfg: DescriptorConfig) -> None:
+        self.data, self.cfg = data, cfg
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        nxt, m = trainer.current_epoch + 1, self.cfg.model
+        if nxt < m.warmup_epochs or (nxt - m.warmup_epochs) % m.remine_every:
+            return
+        model = pl_module.model
+        assert isinstance(model, TwoStreamDescriptor) and self.data.images is not None
+        optical, sar = self.data.images
+        size = self.cfg.data.size
+        miner = DescriptorMiner(model, normalize_s2(optical), normalize_s1(sar), size=size,
+                                stride=size // 2, min_distance=size)  # fmt: skip
+        self.data.train = MinedTriplets(
+            optical, sar, miner, size=size, positives=self.cfg.data.positives,
+            seed=self.cfg.seed_everything,
+        )  # fmt: skip
+        model.train()
+
+
 def pair_data(cfg: BinaryMatchConfig | DescriptorConfig) -> PairDataModule:
     """The data module of a pair experiment."""
     return PairDataModule(**config_dict(cfg.data), bands=S2_BANDS, seed=cfg.seed_everything)
@@ -118,19 +200,17 @@ def train_pair_model(
     L.seed_everything(cfg.seed_everything, workers=True, verbose=False)
     task: BinaryMatchTask | DescriptorTask
     if isinstance(cfg, DescriptorConfig):
-        task, name, registry = (
-            DescriptorTask(**config_dict(cfg.model)),
-            "descriptor",
-            ("two_stream_descriptor"),
-        )
+        m = config_dict(cfg.model)
+        del m["mining"], m["remine_every"]  # how the data are mined, not the task's
+        task, name, registry = DescriptorTask(**m), "descriptor", "two_stream_descriptor"
     else:
-        task, name, registry = (
-            BinaryMatchTask(**config_dict(cfg.model)),
-            "binary_matcher",
-            ("pseudo_siamese_matcher"),
-        )
+        task = BinaryMatchTask(**config_dict(cfg.model))
+        name, registry = "binary_matcher", "pseudo_siamese_matcher"
     data = pair_data(cfg)
-    fit(task, data, out, cfg.trainer)
+    callbacks: list[L.Callback] = []
+    if isinstance(cfg, DescriptorConfig) and cfg.model.mining == "dataset":
+        callbacks.append(RemineNegatives(data, cfg))
+    fit(task, data, out, cfg.trainer, callbacks=callbacks)
     save_model(task.model, out / "model", registry,
                {"optical_channels": len(S2_BANDS), "sar_channels": 2, "width": cfg.model.width},
                size=cfg.data.size)  # fmt: skip

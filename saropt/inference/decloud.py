@@ -11,7 +11,8 @@ import torch
 
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.tiled import TiledOptions, predict_scene
-from saropt.io.raster import PathLike, read_info
+from saropt.io.grid import PathLike
+from saropt.io.raster import RasterInfo, read_info
 from saropt.io.sentinel import denormalize_s2, normalize_s1, normalize_s2
 from saropt.models import CloudRemovalGenerator, load_model
 
@@ -51,6 +52,36 @@ def decloud_scene(
         ConfigError: A SAR model got no SAR image.
         GridMismatchError: The inputs are not on one grid.
     """
+    model, info = _load_generator(weights, optical, sar, device)
+    opt = options or TiledOptions()
+    tile = -(-opt.tile // model.factor) * model.factor
+    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
+    inputs: list[PathLike] = [optical]
+    if model.uses_sar and sar is not None:
+        inputs.append(sar)
+    if mask is not None:
+        inputs.append(mask)
+    predict = _predictor(
+        model, info.nodata, mask is not None, device=device, precision=precision,
+        channels_last=channels_last,
+    )  # fmt: skip
+    return predict_scene(
+        inputs,
+        output,
+        predict,
+        out_bands=info.count,
+        out_dtype=info.dtype,
+        options=opt,
+        nodata=info.nodata,
+        descriptions=info.descriptions,
+        progress=progress,
+    )
+
+
+def _load_generator(
+    weights: PathLike, optical: PathLike, sar: PathLike | None, device: str
+) -> tuple[CloudRemovalGenerator, RasterInfo]:
+    """The generator in ``weights`` and the optical input's metadata, checked against it."""
     model, config = load_model(weights, device=device)
     if not isinstance(model, CloudRemovalGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cloud-removal generator")
@@ -62,16 +93,21 @@ def decloud_scene(
         )
     if model.uses_sar and sar is None:
         raise ConfigError("this model fuses SAR: pass the Sentinel-1 image (--sar)")
-    opt = options or TiledOptions()
-    tile = -(-opt.tile // model.factor) * model.factor
-    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
-    inputs: list[PathLike] = [optical]
-    if model.uses_sar and sar is not None:
-        inputs.append(sar)
-    if mask is not None:
-        inputs.append(mask)
-    nodata = info.nodata
-    has_mask = mask is not None
+    return model, info
+
+
+def _predictor(
+    model: CloudRemovalGenerator,
+    nodata: float | None,
+    has_mask: bool,
+    *,
+    device: str,
+    precision: Literal["fp32", "bf16"],
+    channels_last: bool,
+) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """What :func:`predict_scene` calls on each batch of windows: (optical DN, [SAR dB],
+    [mask]) -> cloud-free DN; nodata pixels, and clear pixels when a mask is given, keep
+    their input values."""
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)  # type: ignore[call-overload]  # absent from stubs
     dev_type = torch.device(device).type
@@ -87,8 +123,7 @@ def decloud_scene(
         ss = None if s is None else s.float().contiguous(memory_format=layout)
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             y = model(xs, ss)
-        y = y.double().cpu().numpy()
-        out = denormalize_s2(y, symmetric=True)
+        out = denormalize_s2(y.double().cpu().numpy(), symmetric=True)
         keep = np.zeros(raw.shape[:1] + raw.shape[2:], dtype=bool)
         if nodata is not None:
             keep |= np.all(raw == nodata, axis=1)
@@ -96,14 +131,4 @@ def decloud_scene(
             keep |= arrays[-1][:, 0] == 0  # clear pixels keep their values
         return np.where(keep[:, None], raw, out)
 
-    return predict_scene(
-        inputs,
-        output,
-        predict,
-        out_bands=info.count,
-        out_dtype=info.dtype,
-        options=opt,
-        nodata=nodata,
-        descriptions=info.descriptions,
-        progress=progress,
-    )
+    return predict

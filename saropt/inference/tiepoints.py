@@ -15,23 +15,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyproj
 import torch
 from affine import Affine
 from shapely.geometry import Point
 
 from saropt.errors import ConfigError, CRSMismatchError, InvalidValueError
 from saropt.io.atomic import write_text_atomic
-from saropt.io.raster import (
-    Grid,
-    PathLike,
-    PixelWindow,
-    RasterWriter,
-    iter_windows,
-    read_info,
-    read_raster,
-)
+from saropt.io.grid import Grid, PathLike, PixelWindow, iter_windows
+from saropt.io.raster import read_info, read_raster
 from saropt.io.sentinel import normalize_s1, normalize_s2
 from saropt.io.vector import write_geojson
+from saropt.io.write import RasterWriter
 from saropt.models import ShiftClassifier, load_model, peak_shift
 
 
@@ -187,7 +182,28 @@ def find_tie_points(
             f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
             "optical image onto the SAR grid's CRS and pixel size first"
         )
-    jobs = []  # (optical row, col of the template's corner; SAR row, col of the window's)
+    jobs = template_jobs(og, sg, t, s, step)
+    found: list[tuple[np.ndarray, ...]] = []
+    batches = range(0, len(jobs), batch_size)
+    for k, b in enumerate(batches):
+        found.append(_match_batch(net, optical, sar, og, sg, jobs[b : b + batch_size], t, s))
+        if progress:
+            progress(k + 1, len(batches))
+    opt_xy, sar_xy, conf, ratio = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    tp = TiePoints(opt_xy, sar_xy, conf, ratio, np.zeros(len(jobs), bool))
+    tp.kept = (tp.confidence >= min_confidence) & (tp.peak_ratio >= min_peak_ratio)
+    fit_correction(tp, tolerance_px * sg.res[0], model)
+    return tp
+
+
+def template_jobs(og: Grid, sg: Grid, t: int, s: int, step: int) -> list[tuple[int, ...]]:
+    """(optical row, col of a template's corner, SAR row, col of its search window's) for a
+    grid of templates every ``step`` pixels that the SAR image covers.
+
+    Raises:
+        InvalidValueError: The images overlap too little for one template.
+    """
+    jobs: list[tuple[int, ...]] = []
     half_t, half_s = t // 2, s // 2
     inv_sar = ~sg.transform
     for r in range(half_s, og.height - half_s, step):
@@ -198,49 +214,76 @@ def find_tie_points(
                 jobs.append((r - half_t, c - half_t, sr - half_s, sc - half_s))
     if not jobs:
         raise InvalidValueError("the optical and SAR images overlap too little to match")
-    opt_xy, sar_xy, conf, ratio = [], [], [], []
-    centre = (s - t) / 2.0
-    batches = range(0, len(jobs), batch_size)
-    for k, b in enumerate(batches):
-        chunk = jobs[b : b + batch_size]
-        # read only the rectangle this batch's templates (windows) span: memory follows the
-        # batch, not the scene
-        opt, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
-        sar_db, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
-        opt = normalize_s2(opt)
-        sar_n = normalize_s1(sar_db)
-        o = torch.from_numpy(
-            np.stack([opt[:, r - r0 : r - r0 + t, c - c0 : c - c0 + t] for r, c, _, _ in chunk])
-        )
-        w = torch.from_numpy(
-            np.stack([sar_n[:, r - q0 : r - q0 + s, c - p0 : c - p0 + s] for _, _, r, c in chunk])
-        )
-        with torch.inference_mode():
-            shifts, cf, pr = peak_shift(net(o, w))
-        for (orow, ocol, srow, scol), (dy, dx) in zip(chunk, shifts.tolist(), strict=True):
-            opt_xy.append(og.transform @ (ocol + half_t, orow + half_t))
-            # the template's centre sits at the window's centre plus the shift
-            sar_xy.append(sg.transform @ (scol + centre + dx + half_t, srow + centre + dy + half_t))
-        conf.append(cf.numpy())
-        ratio.append(pr.numpy())
-        if progress:
-            progress(k + 1, len(batches))
-    tp = TiePoints(
-        np.asarray(opt_xy), np.asarray(sar_xy), np.concatenate(conf), np.concatenate(ratio),
-        np.zeros(len(jobs), bool),
-    )  # fmt: skip
-    tp.kept = (tp.confidence >= min_confidence) & (tp.peak_ratio >= min_peak_ratio)
-    tol = tolerance_px * sg.res[0]
+    return jobs
+
+
+def _match_batch(
+    net: ShiftClassifier, optical: PathLike, sar: PathLike, og: Grid, sg: Grid,
+    chunk: list[tuple[int, ...]], t: int, s: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(optical xy, SAR xy, confidence, peak ratio) of a batch of templates. Only the
+    rectangle the batch's templates and windows span is read: memory follows the batch."""
+    opt, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
+    sar_db, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
+    opt, sar_n = normalize_s2(opt), normalize_s1(sar_db)
+    o = torch.from_numpy(
+        np.stack([opt[:, r - r0 : r - r0 + t, c - c0 : c - c0 + t] for r, c, _, _ in chunk])
+    )
+    w = torch.from_numpy(
+        np.stack([sar_n[:, r - q0 : r - q0 + s, c - p0 : c - p0 + s] for _, _, r, c in chunk])
+    )
+    with torch.inference_mode():
+        shifts, cf, pr = peak_shift(net(o, w))
+    half_t, centre = t // 2, (s - t) / 2.0
+    opt_xy, sar_xy = [], []
+    for (orow, ocol, srow, scol), (dy, dx) in zip(chunk, shifts.tolist(), strict=True):
+        opt_xy.append(og.transform @ (ocol + half_t, orow + half_t))
+        # the template's centre sits at the window's centre plus the shift
+        sar_xy.append(sg.transform @ (scol + centre + dx + half_t, srow + centre + dy + half_t))
+    return np.asarray(opt_xy), np.asarray(sar_xy), cf.numpy(), pr.numpy()
+
+
+def fit_correction(
+    tp: TiePoints, tolerance: float, model: Literal["translation", "affine"]
+) -> None:
+    """Fit the georeference error to the confident tie points by RANSAC (``tolerance`` in
+    map units); sets ``tp.correction``, ``tp.inliers`` and ``tp.offset``."""
     if model == "translation":
         moves = tp.sar_xy - tp.optical_xy
-        offset, inl = ransac_translation(moves[tp.kept], tol)
+        offset, inl = ransac_translation(moves[tp.kept], tolerance)
         tp.correction = np.array([[1.0, 0.0, offset[0]], [0.0, 1.0, offset[1]]])
     else:
-        tp.correction, inl = ransac_affine(tp.optical_xy[tp.kept], tp.sar_xy[tp.kept], tol)
-    tp.inliers = np.zeros(len(jobs), bool)
+        tp.correction, inl = ransac_affine(tp.optical_xy[tp.kept], tp.sar_xy[tp.kept], tolerance)
+    tp.inliers = np.zeros(len(tp.confidence), bool)
     tp.inliers[np.nonzero(tp.kept)[0][inl]] = True
     tp.offset = (float(tp.correction[0, 2]), float(tp.correction[1, 2]))
-    return tp
+
+
+def offset_in_pixels_and_metres(
+    offset: tuple[float, float], grid: Grid
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A map-unit offset (dx, dy) as (columns, rows) of ``grid`` and as (east, north) metres.
+
+    In a projected CRS the metres follow from its unit; in a geographic CRS (degrees) they
+    are measured on its ellipsoid from the grid's centre.
+
+    Raises:
+        ConfigError: The grid has no CRS.
+    """
+    if grid.crs is None:
+        raise ConfigError("the image has no CRS: its offset has no length in metres")
+    dx, dy = offset
+    px = (dx / grid.res[0], -dy / grid.res[1])
+    crs = pyproj.CRS.from_user_input(grid.crs)
+    if not crs.is_geographic:
+        factor = crs.axis_info[0].unit_conversion_factor
+        return px, (dx * factor, dy * factor)
+    lon, lat = grid.transform @ (grid.width / 2, grid.height / 2)
+    geod = crs.get_geod()
+    assert geod is not None  # every geographic CRS has an ellipsoid
+    east = geod.inv(lon, lat, lon + dx, lat)[2]
+    north = geod.inv(lon, lat, lon, lat + dy)[2]
+    return px, (float(np.copysign(east, dx)), float(np.copysign(north, dy)))
 
 
 def write_tie_points(tp: TiePoints, path: PathLike, crs: str | None) -> Path:
@@ -299,9 +342,12 @@ def correct_georeference(
     crs = read_info(sar).grid.crs
     write_tie_points(tp, out / "tiepoints.geojson", crs)
     write_corrected(optical, out / "corrected.tif", tp.correction)
+    px, m = offset_in_pixels_and_metres(tp.offset, read_info(optical).grid)
     summary = {
         "offset_x": tp.offset[0],
         "offset_y": tp.offset[1],
+        "offset_px": list(px),
+        "offset_m": list(m),
         "correction": tp.correction.tolist(),
         "tie_points": len(tp.confidence),
         "kept": int(tp.kept.sum()),

@@ -20,19 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from saropt.errors import ConfigError
-from saropt.io.raster import (
-    PathLike,
-    PixelWindow,
-    RasterWriter,
-    check_same_grid,
-    iter_windows,
-    read_info,
-    read_raster,
-)
+from saropt.io.grid import PathLike, PixelWindow, check_same_grid, iter_windows
+from saropt.io.raster import read_info, read_raster
+from saropt.io.write import RasterWriter
 
 #: Predicts a batch: one (N, C_i, T, T) array per input, raw values as stored, and
 #: returns (N, C_out, T, T) in output units.
@@ -133,58 +128,82 @@ def predict_scene(
     for p in inputs[1:]:
         check_same_grid(grid, read_info(p).grid, names=(str(inputs[0]), str(p)))
     h, w = grid.shape
-    t = opt.tile
-    windows = list(iter_windows(h, w, t, opt.overlap))
-    weight = blend_weights(t, opt.overlap)
-    dtype = np.dtype(out_dtype)
-    done = 0
-
+    windows = list(iter_windows(h, w, opt.tile, opt.overlap))
+    job = _SceneJob(list(inputs), predict, out_bands, np.dtype(out_dtype), opt,
+                    blend_weights(opt.tile, opt.overlap), h, len(windows), progress)  # fmt: skip
     with RasterWriter(
-        output, grid, out_bands, dtype, nodata=nodata, descriptions=descriptions
+        output, grid, out_bands, job.dtype, nodata=nodata, descriptions=descriptions
     ) as writer:
         for c0 in range(0, w, opt.panel):
             c1 = min(w, c0 + opt.panel)
-            tiles = [win for win in windows if win.col < c1 and win.col + win.width > c0]
-            left = min(win.col for win in tiles)
-            right = max(win.col + win.width for win in tiles)
-            strips: dict[int, list[PixelWindow]] = {}
-            for win in tiles:
-                strips.setdefault(win.row, []).append(win)
-            starts = sorted(strips)
-            acc = np.zeros((out_bands, t, right - left))  # rows [top, top + t), cols [left, right)
-            wsum = np.zeros((t, right - left))
-            top = 0
-            for k, r0 in enumerate(starts):
-                row_tiles = strips[r0]  # the accumulators cover rows [top, top + t); top == r0
-                for b in range(0, len(row_tiles), opt.batch_size):
-                    batch = row_tiles[b : b + opt.batch_size]
-                    arrays = [np.stack([_read_tile(p, win, t) for win in batch]) for p in inputs]
-                    pred = np.asarray(predict(arrays), dtype=np.float64)
-                    if pred.shape != (len(batch), out_bands, t, t):
-                        raise ValueError(
-                            f"predictor returned {pred.shape}, expected "
-                            f"{(len(batch), out_bands, t, t)}"
-                        )
-                    for win, p_tile in zip(batch, pred, strict=True):
-                        hh, ww = win.height, win.width
-                        cols = slice(win.col - left, win.col - left + ww)
-                        acc[:, :hh, cols] += p_tile[:, :hh, :ww] * weight[:hh, :ww]
-                        wsum[:hh, cols] += weight[:hh, :ww]
-                    done += len(batch)
-                    if progress:
-                        progress(done, len(windows))
-                # rows above the next strip are final: write the panel's own columns of them
-                rows = (starts[k + 1] if k + 1 < len(starts) else h) - top
-                core = slice(c0 - left, c1 - left)
-                value = acc[:, :rows, core] / wsum[None, :rows, core]
-                if np.issubdtype(dtype, np.integer):
-                    info = np.iinfo(dtype)
-                    value = np.clip(np.rint(value), info.min, info.max)
-                writer.write(value.astype(dtype), PixelWindow(top, c0, rows, c1 - c0))
-                keep = t - rows
-                acc[:, :keep] = acc[:, rows:].copy()
-                acc[:, keep:] = 0.0
-                wsum[:keep] = wsum[rows:].copy()
-                wsum[keep:] = 0.0
-                top += rows
+            job.panel(writer, [win for win in windows if win.col < c1 and win.col + win.width > c0],
+                      c0, c1)  # fmt: skip
     return Path(output)
+
+
+@dataclass
+class _SceneJob:
+    """One :func:`predict_scene` run: panels of columns, strips of one tile's height."""
+
+    inputs: list[PathLike]
+    predict: BatchPredictor
+    out_bands: int
+    dtype: np.dtype[Any]
+    opt: TiledOptions
+    weight: np.ndarray
+    height: int
+    total: int
+    progress: Callable[[int, int], None] | None
+    done: int = 0
+
+    def add_batch(
+        self, batch: list[PixelWindow], acc: np.ndarray, wsum: np.ndarray, left: int
+    ) -> None:
+        """Predict a batch of tiles and add them, weighted, to the strip's accumulators."""
+        t = self.opt.tile
+        arrays = [np.stack([_read_tile(p, win, t) for win in batch]) for p in self.inputs]
+        pred = np.asarray(self.predict(arrays), dtype=np.float64)
+        if pred.shape != (len(batch), self.out_bands, t, t):
+            raise ValueError(
+                f"predictor returned {pred.shape}, expected {(len(batch), self.out_bands, t, t)}"
+            )
+        for win, p_tile in zip(batch, pred, strict=True):
+            hh, ww = win.height, win.width
+            cols = slice(win.col - left, win.col - left + ww)
+            acc[:, :hh, cols] += p_tile[:, :hh, :ww] * self.weight[:hh, :ww]
+            wsum[:hh, cols] += self.weight[:hh, :ww]
+        self.done += len(batch)
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def panel(self, writer: RasterWriter, tiles: list[PixelWindow], c0: int, c1: int) -> None:
+        """Predict the tiles touching columns [c0, c1) strip by strip; write those columns
+        of each strip's rows as soon as no later strip reaches them."""
+        t = self.opt.tile
+        left = min(win.col for win in tiles)
+        right = max(win.col + win.width for win in tiles)
+        strips: dict[int, list[PixelWindow]] = {}
+        for win in tiles:
+            strips.setdefault(win.row, []).append(win)
+        starts = sorted(strips)
+        acc = np.zeros((self.out_bands, t, right - left))  # rows [top, top + t), [left, right)
+        wsum = np.zeros((t, right - left))
+        top = 0
+        for k, r0 in enumerate(starts):
+            row_tiles = strips[r0]  # the accumulators cover rows [top, top + t); top == r0
+            for b in range(0, len(row_tiles), self.opt.batch_size):
+                self.add_batch(row_tiles[b : b + self.opt.batch_size], acc, wsum, left)
+            # rows above the next strip are final: write the panel's own columns of them
+            rows = (starts[k + 1] if k + 1 < len(starts) else self.height) - top
+            core = slice(c0 - left, c1 - left)
+            value = acc[:, :rows, core] / wsum[None, :rows, core]
+            if np.issubdtype(self.dtype, np.integer):
+                info = np.iinfo(self.dtype)
+                value = np.clip(np.rint(value), info.min, info.max)
+            writer.write(value.astype(self.dtype), PixelWindow(top, c0, rows, c1 - c0))
+            keep = t - rows
+            acc[:, :keep] = acc[:, rows:].copy()
+            acc[:, keep:] = 0.0
+            wsum[:keep] = wsum[rows:].copy()
+            wsum[keep:] = 0.0
+            top += rows

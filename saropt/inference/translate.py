@@ -10,7 +10,8 @@ import torch
 
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.tiled import TiledOptions, predict_scene
-from saropt.io.raster import PathLike, read_info
+from saropt.io.grid import PathLike
+from saropt.io.raster import read_info
 from saropt.io.sentinel import S1_BANDS, denormalize_s1, denormalize_s2, normalize_s1, normalize_s2
 from saropt.models import TranslationGenerator, load_model
 

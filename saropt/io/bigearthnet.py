@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from saropt.errors import GridMismatchError, RasterNotFoundError
-from saropt.io.raster import PathLike, Raster, check_same_grid, read_raster, reproject_raster
+from saropt.io.grid import PathLike, check_same_grid
+from saropt.io.raster import Raster, read_raster
 from saropt.io.sentinel import S1_BANDS, S2_L2A_BANDS
+from saropt.io.warp import reproject_raster
 
 
 @dataclass(frozen=True)

@@ -49,22 +49,29 @@ class SmoothCrossEntropy(nn.Module):
 
 
 def hardest_triplet_loss(
-    optical: torch.Tensor, sar: torch.Tensor, margin: float = 1.0
+    optical: torch.Tensor,
+    sar: torch.Tensor,
+    margin: float = 1.0,
+    mined: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """HardNet's triplet margin loss with the hardest negative in the batch.
 
     Row ``i`` of both inputs shows the same place. For each pair, the hardest negative is
     the closest non-matching descriptor of either modality; the loss is
-    ``mean(max(0, margin + d(a_i, p_i) - d_hardest))``.
+    ``mean(max(0, margin + d(a_i, p_i) - d_hardest))``. With ``mined``, the distance of
+    pair ``i``'s optical descriptor to a negative mined from the whole dataset competes too:
+    the hardest negative is then sought beyond the batch.
 
     Shape:
-        optical (N, D), sar (N, D) -> scalar.
+        optical (N, D), sar (N, D), mined (N,) -> scalar.
     """
     d = torch.cdist(optical, sar)  # (N, N): optical i against sar j
     pos = d.diagonal()
     eye = torch.eye(len(d), dtype=torch.bool, device=d.device)
     masked = d.masked_fill(eye, float("inf"))
     hardest = torch.minimum(masked.min(dim=1).values, masked.min(dim=0).values)
+    if mined is not None:
+        hardest = torch.minimum(hardest, mined)
     return torch.relu(margin + pos - hardest).mean()
 
 

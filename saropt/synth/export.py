@@ -8,10 +8,11 @@ from typing import Any
 
 from saropt import __version__
 from saropt.io.atomic import write_text_atomic
-from saropt.io.raster import Raster, write_raster
+from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS
 from saropt.io.vector import write_geojson
-from saropt.synth.scene import ROAD_WIDTHS, LandCover, Scene
+from saropt.io.write import write_raster
+from saropt.synth.types import ROAD_WIDTHS, LandCover, Scene
 
 MANIFEST_NAME = "manifest.json"
 
@@ -61,8 +62,15 @@ def write_scene(scene: Scene, out_dir: str | Path) -> dict[str, Any]:
         g.crs,
     )
     files["buildings"], files["roads"] = "buildings.geojson", "roads.geojson"
-    cfg = scene.config
-    manifest: dict[str, Any] = {
+    manifest = scene_manifest(scene, files)
+    write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2))
+    return manifest
+
+
+def scene_manifest(scene: Scene, files: dict[str, Any]) -> dict[str, Any]:
+    """What ``manifest.json`` says of a scene: its settings, grid, classes and files."""
+    g, cfg = scene.grid, scene.config
+    return {
         "saropt_version": __version__,
         "generator": "saropt.synth.generate_scene",
         "config": dict(cfg.__dict__),
@@ -81,5 +89,3 @@ def write_scene(scene: Scene, out_dir: str | Path) -> dict[str, Any]:
         "n_roads": len(scene.roads),
         "files": files,
     }
-    write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2))
-    return manifest

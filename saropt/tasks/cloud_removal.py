@@ -8,7 +8,9 @@ that validation measures and that runs export.
 
 Validation metrics are computed on reflectance (0..1): RMSE, MAE, PSNR, SAM (degrees) and
 SSIM overall, RMSE and SAM on cloudy and on clear pixels, and RMSE per band
-(:func:`saropt.metrics.summary.image_metrics`), with the cloudy input's for reference.
+(RMSE, MAE, PSNR and SSIM through torchmetrics, :mod:`saropt.metrics.modules`; the
+others by :func:`saropt.metrics.summary.image_metrics`), with the cloudy input's for
+reference.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import torch
 
 from saropt.datasets.common import Batch
 from saropt.losses.gan import GanMode
-from saropt.metrics.summary import image_metrics
+from saropt.metrics.modules import image_metrics
+from saropt.metrics.summary import image_metrics as summary_metrics
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator
 from saropt.tasks.pix2pix import Pix2PixTask
 
@@ -58,6 +61,7 @@ class CloudRemovalTask(Pix2PixTask):
             2 * optical_channels + sar_channels, width=disc_width
         )
         self.init_ema()
+        self.val_metrics = image_metrics("val/")
 
     def split_batch(
         self, batch: Batch
@@ -67,12 +71,17 @@ class CloudRemovalTask(Pix2PixTask):
         return (batch["cloudy"], sar), cond, batch["target"]
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        pred = (self.predict_batch(batch) + 1.0) / 2.0  # reflectance
+        pred = ((self.predict_batch(batch) + 1.0) / 2.0).clamp(0.0, 1.0)  # reflectance
         target = (batch["target"] + 1.0) / 2.0
         cloudy_in = (batch["cloudy"] + 1.0) / 2.0
         n = target.shape[0]
-        for name, value in image_metrics(pred, target, batch["mask"]).items():
-            self.log(f"val/{name}", value, batch_size=n)
-        for name, value in image_metrics(cloudy_in, target, batch["mask"]).items():
+        # RMSE, MAE, PSNR, SSIM through torchmetrics, accumulated over the epoch
+        self.val_metrics.update(pred, target)
+        self.log_dict(self.val_metrics, batch_size=n)
+        # what torchmetrics lacks: SAM, and the errors on cloudy and on clear pixels
+        for name, value in summary_metrics(pred, target, batch["mask"]).items():
+            if name.startswith(("sam", "rmse_")):
+                self.log(f"val/{name}", value, batch_size=n)
+        for name, value in summary_metrics(cloudy_in, target, batch["mask"]).items():
             if name in ("rmse_cloudy", "sam_cloudy", "rmse"):
                 self.log(f"val_input/{name}", value, batch_size=n)

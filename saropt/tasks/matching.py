@@ -27,6 +27,7 @@ from saropt.losses import (
     hardest_triplet_loss,
     smooth_cross_entropy,
 )
+from saropt.metrics.modules import match_auroc
 from saropt.models import (
     PatchGANDiscriminator,
     PseudoSiameseMatcher,
@@ -74,6 +75,7 @@ class BinaryMatchTask(L.LightningModule):
         self.save_hyperparameters()
         self.model = PseudoSiameseMatcher(optical_channels, sar_channels, width=width)
         self.lr = lr
+        self.val_auroc = match_auroc()
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         logits = self.model(batch["optical"], batch["sar"])
@@ -81,12 +83,22 @@ class BinaryMatchTask(L.LightningModule):
         self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(logits))
         return loss
 
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        probability = torch.sigmoid(self.model(batch["optical"], batch["sar"]))
+        self.val_auroc.update(probability, batch["label"].long())
+        self.log("val/auroc", self.val_auroc, batch_size=len(probability))
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.model.parameters(), lr=self.lr)
 
 
 class DescriptorTask(L.LightningModule):
-    """Two-stream descriptor trained with the hardest-in-batch triplet loss on positives."""
+    """Two-stream descriptor trained with the hardest-in-batch triplet loss on positives.
+
+    Batches whose samples carry a ``sar_negative`` (a negative mined from the whole dataset,
+    :class:`~saropt.datasets.matching.MinedTriplets`) let that negative compete with the
+    batch's own, as Bürgmann et al. mine them.
+    """
 
     def __init__(
         self,
@@ -115,6 +127,9 @@ class DescriptorTask(L.LightningModule):
             # point (the loss sticks at the margin); random in-batch negatives first
             neg = (a - b.roll(1, dims=0)).norm(dim=1)
             loss = torch.relu(self.margin + (a - b).norm(dim=1) - neg).mean()
+        elif "sar_negative" in batch:  # negatives mined from the whole dataset compete too
+            n = self.model.embed(batch["sar_negative"][positives], optical=False)
+            loss = hardest_triplet_loss(a, b, self.margin, mined=(a - n).norm(dim=1))
         else:
             loss = hardest_triplet_loss(a, b, self.margin)
         self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(a))

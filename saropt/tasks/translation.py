@@ -14,7 +14,8 @@ from saropt.datasets.common import Batch
 from saropt.datasets.translation import Direction
 from saropt.io.sentinel import denormalize_s1, denormalize_s2, s2_dn_to_reflectance
 from saropt.losses.gan import GanMode
-from saropt.metrics.functional import mae, rmse, sam
+from saropt.metrics.functional import sam
+from saropt.metrics.modules import error_metrics
 from saropt.models import PatchGANDiscriminator, TranslationGenerator
 from saropt.tasks.pix2pix import Pix2PixTask
 
@@ -45,6 +46,9 @@ class TranslationTask(Pix2PixTask):
         )
         self.discriminator = PatchGANDiscriminator(in_channels + out_channels, width=disc_width)
         self.init_ema()
+        unit = "db" if direction == "opt2sar" else "refl"
+        self.val_metrics = error_metrics("val/", unit)
+        self.baseline_metrics = error_metrics("val_baseline/", unit)
 
     def split_batch(
         self, batch: Batch
@@ -62,9 +66,9 @@ class TranslationTask(Pix2PixTask):
         target = self._units(batch["target"])
         baseline = target.mean(dim=(0, 2, 3), keepdim=True).expand_as(target)
         n = target.shape[0]
-        unit = "db" if self.direction == "opt2sar" else "refl"
-        for name, x in (("val", pred), ("val_baseline", baseline)):
-            self.log(f"{name}/mae_{unit}", mae(x, target), batch_size=n)
-            self.log(f"{name}/rmse_{unit}", rmse(x, target), batch_size=n)
-            if self.direction == "sar2opt":
-                self.log(f"{name}/sam", sam(x, target), batch_size=n)
+        for metrics, x in ((self.val_metrics, pred), (self.baseline_metrics, baseline)):
+            metrics.update(x.contiguous(), target)  # MAE, RMSE by torchmetrics, over the epoch
+            self.log_dict(metrics, batch_size=n)
+        if self.direction == "sar2opt":
+            self.log("val/sam", sam(pred, target), batch_size=n)
+            self.log("val_baseline/sam", sam(baseline, target), batch_size=n)

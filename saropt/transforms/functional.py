@@ -28,7 +28,13 @@ import numpy as np
 import torch
 
 from saropt.errors import BandCountError, ConfigError, GridMismatchError
-from saropt.io.sentinel import S2_BANDS, S2_CGAN_BANDS, S2_L2A_BANDS, s2_wavelengths
+from saropt.io.sentinel import (
+    S2_BANDS,
+    S2_CGAN_BANDS,
+    S2_L2A_BANDS,
+    S2_QUANTIFICATION,
+    s2_wavelengths,
+)
 from saropt.seeding import Seed, numpy_rng
 from saropt.synth.noise import fractal_noise
 
@@ -54,9 +60,9 @@ def _wavelengths(count: int, bands: Sequence[str] | None) -> np.ndarray | None:
 
 def _infer_scale(image: np.ndarray) -> float:
     if np.issubdtype(image.dtype, np.integer):
-        return 10000.0
+        return S2_QUANTIFICATION
     finite = image[np.isfinite(image)]
-    return 10000.0 if finite.size and float(finite.max()) > 2.0 else 1.0
+    return S2_QUANTIFICATION if finite.size and float(finite.max()) > 2.0 else 1.0
 
 
 def cloud_opacity(

@@ -14,7 +14,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
-from saropt.io.raster import Grid, Raster, read_raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster, read_raster
+from saropt.io.write import write_raster
 from tests.conftest import utm_grid
 
 runner = CliRunner()

@@ -117,6 +117,7 @@ class TestMatchCommand:
             app, [*args, "--weights", str(out / "shift_classifier.safetensors")]
         )
         assert res.exit_code == 0, res.output
-        assert "inliers" in res.output and (tmp_path / "fix" / "corrected.tif").exists()
+        assert "inliers" in res.output and "m (east, north)" in res.output
+        assert (tmp_path / "fix" / "corrected.tif").exists()
         res = CliRunner().invoke(app, [*args, "--weights", str(tmp_path / "none.safetensors")])
         assert res.exit_code == EXIT_BAD_INPUT

@@ -21,18 +21,12 @@ from saropt.database.build import (
 )
 from saropt.database.osm_layers import OsmClass, project_osm, rasterize_osm
 from saropt.errors import ConfigError
+from saropt.io.features import reproject_geometries
+from saropt.io.grid import Grid, PixelWindow, iter_windows
 from saropt.io.osm import read_osm
-from saropt.io.raster import (
-    Grid,
-    PixelWindow,
-    Raster,
-    iter_windows,
-    read_onto_grid,
-    read_raster,
-    reproject_geometries,
-    reproject_raster,
-    write_raster,
-)
+from saropt.io.raster import Raster, read_raster
+from saropt.io.warp import read_onto_grid, reproject_raster
+from saropt.io.write import write_raster
 from saropt.metrics import phase_correlation_shift
 from saropt.synth import Scene, generate_scene, write_scene
 
@@ -75,8 +69,8 @@ class TestGridAccuracy:
         t = json.loads((tmp_path / "database.json").read_text())["grid"]["transform"]
         r0 = round((sc.grid.transform.f - t[5]) / 10.0)
         c0 = round((t[2] - sc.grid.transform.c) / 10.0)
-        s1 = read_raster(tmp_path / rec["assets"]["s1_single"]).data[0]
-        dem = read_raster(tmp_path / rec["assets"]["dem"]).data[0]
+        s1 = read_raster(tmp_path / rec.assets["s1_single"]).data[0]
+        dem = read_raster(tmp_path / rec.assets["dem"]).data[0]
         h, w = s1.shape
         m = 8  # stay clear of the footprint's edge
         ref_s1 = sc.sar[0, 0, r0 : r0 + h, c0 : c0 + w][m:-m, m:-m]
@@ -161,7 +155,7 @@ class TestResume:
         resumed = build_database(inputs, partial, cfg, progress=lambda d, t: seen.append(d))
         assert seen[0] == 3  # three tiles were already done and not rebuilt
         assert _hashes(partial) == _hashes(tmp_path / "full")
-        assert [r["sha256"] for r in resumed] == [r["sha256"] for r in full]
+        assert [r.sha256 for r in resumed] == [r.sha256 for r in full]
 
     def test_two_workers_build_the_same_bytes(
         self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
@@ -205,14 +199,12 @@ class TestSplits:
         _, inputs = scene_inputs
         cfg = BuildConfig(tile_size=48, overlap=8, split_block=1, seed=3)
         records = build_database(inputs, tmp_path, cfg)
-        built = [r for r in records if r["status"] == "built"]
+        built = [r for r in records if r.status == "built"]
         rows = (tmp_path / "index.csv").read_text().strip().splitlines()
         assert len(rows) == len(built) + 1
         by_split: dict[str, list[PixelWindow]] = {}
         for r in built:
-            by_split.setdefault(r["split"], []).append(
-                PixelWindow(r["row"], r["col"], r["height"], r["width"])
-            )
+            by_split.setdefault(r.split, []).append(PixelWindow(r.row, r.col, r.height, r.width))
         assert set(by_split) == {"train", "val", "test"}
         cover = {k: np.zeros((300, 300), bool) for k in by_split}
         for k, ws in by_split.items():
@@ -259,11 +251,11 @@ class TestPlan:
             tmp_path / "db",
             BuildConfig(tile_size=64, min_valid=0.9),
         )
-        skipped = [r for r in records if r["status"] == "skipped"]
-        built = [r for r in records if r["status"] == "built"]
+        skipped = [r for r in records if r.status == "skipped"]
+        built = [r for r in records if r.status == "built"]
         assert skipped and built
-        assert all(r["valid_fraction"] < 0.9 for r in skipped)
-        assert all(not (tmp_path / "db" / "tiles" / r["id"] / "s2.tif").exists() for r in skipped)
+        assert all(r.valid_fraction < 0.9 for r in skipped)
+        assert all(not (tmp_path / "db" / "tiles" / r.id / "s2.tif").exists() for r in skipped)
 
     def test_no_common_footprint(self, tmp_path: Path) -> None:
         from saropt.errors import GridMismatchError
@@ -288,7 +280,7 @@ class TestFiveMetreGrid:
         assert abs(five.grid.height - 2 * ten.grid.height) <= 2
         assert five.resampling["s2"] == "bilinear"  # 10 m S2 upsampled, not copied
         (rec, *_) = build_database(inputs, tmp_path, BuildConfig(resolution=5.0, tile_size=1024))
-        s2 = read_raster(tmp_path / rec["assets"]["s2"])
+        s2 = read_raster(tmp_path / rec.assets["s2"])
         assert s2.grid.res == (5.0, 5.0)
         # each 10 m pixel of the scene now covers 2 x 2 pixels of about its value
         t = five.grid.transform

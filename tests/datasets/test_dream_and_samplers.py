@@ -12,7 +12,8 @@ import torch
 from saropt.database.build import BuildConfig, DatabaseInputs, build_database
 from saropt.datasets import DreamDataset, PairSampler, PairSpec, grid_patches, random_patches
 from saropt.errors import ConfigError, InputNotFoundError
-from saropt.io.raster import PixelWindow, read_raster
+from saropt.io.grid import PixelWindow
+from saropt.io.raster import read_raster
 from saropt.synth import generate_scene, write_scene
 
 

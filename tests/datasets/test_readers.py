@@ -11,8 +11,9 @@ from PIL import Image
 
 from saropt.datasets import SEN12MS, SEN12MSCR, BigEarthNetMM, SEN12Pairs
 from saropt.errors import InputNotFoundError, RasterNotFoundError
-from saropt.io.raster import Raster, write_raster
+from saropt.io.raster import Raster
 from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.io.write import write_raster
 from tests.conftest import utm_grid
 
 RNG = np.random.default_rng(0)

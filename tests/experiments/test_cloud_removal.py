@@ -69,7 +69,9 @@ class TestSen12mscrData:
         """Real-layout training data: cloudy/clear/S1 patches written as SEN12MS-CR files."""
         import numpy as np
 
-        from saropt.io.raster import Grid, Raster, write_raster
+        from saropt.io.grid import Grid
+        from saropt.io.raster import Raster
+        from saropt.io.write import write_raster
         from saropt.synth import generate_scene
         from saropt.transforms import add_clouds
 

@@ -13,7 +13,8 @@ from saropt.errors import BandCountError
 from saropt.experiments.config import load_config
 from saropt.experiments.translation import TranslationConfig, train_translation
 from saropt.inference import TiledOptions, translate_scene
-from saropt.io.raster import Raster, read_raster, write_raster
+from saropt.io.raster import Raster, read_raster
+from saropt.io.write import write_raster
 from saropt.synth import generate_scene
 
 TINY = ["model.width=8", "model.depth=4", "model.disc_width=8", "data.scene_size=192",

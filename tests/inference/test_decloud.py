@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference import TiledOptions, decloud_scene
-from saropt.io.raster import Grid, Raster, read_raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster, read_raster
+from saropt.io.write import write_raster
 from saropt.models import create_model, save_model
 
 

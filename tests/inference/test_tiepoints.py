@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from affine import Affine
 
@@ -60,7 +61,9 @@ class TestTiePoints:
         import tracemalloc
 
         from saropt.inference.tiepoints import find_tie_points
-        from saropt.io.raster import Grid, Raster, write_raster
+        from saropt.io.grid import Grid
+        from saropt.io.raster import Raster
+        from saropt.io.write import write_raster
         from saropt.models import ShiftClassifier, save_model
 
         torch.manual_seed(0)
@@ -84,3 +87,27 @@ class TestTiePoints:
         # 9x the pixels; reading the whole optical image alone would take 117 MB at 1536^2
         assert peaks[1536] < 1.5 * peaks[512], peaks  # measured: 37.5 and 45.0 MB
         assert peaks[1536] < 60e6, peaks
+
+
+class TestOffsetUnits:
+    def test_projected_offset_in_pixels_and_metres(self) -> None:
+        from saropt.inference.tiepoints import offset_in_pixels_and_metres
+        from saropt.io.grid import Grid
+
+        g = Grid.from_origin("EPSG:32633", 500000.0, 5000000.0, 10.0, 100, 100)
+        px, m = offset_in_pixels_and_metres((23.0, -17.0), g)
+        assert px == pytest.approx((2.3, 1.7))  # 17 m south is 1.7 rows down
+        assert m == pytest.approx((23.0, -17.0))
+
+    def test_geographic_offset_in_metres_on_the_ellipsoid(self) -> None:
+        from saropt.inference.tiepoints import offset_in_pixels_and_metres
+        from saropt.io.grid import Grid
+
+        # a 0.0002 degree grid centred on 60 N: one degree of longitude there is 55,800 m,
+        # one of latitude 111,412 m (WGS84 series: 111412.84 cos 60 - 93.5 cos 180, and
+        # 111132.92 - 559.82 cos 120 + 1.175 cos 240)
+        g = Grid.from_origin("EPSG:4326", 10.0 - 0.01, 60.0 + 0.01, 0.0002, 100, 100)
+        px, m = offset_in_pixels_and_metres((0.0001, -0.0001), g)
+        assert px == pytest.approx((0.5, 0.5))
+        assert m[0] == pytest.approx(5.580, rel=2e-3)
+        assert m[1] == pytest.approx(-11.141, rel=2e-3)

@@ -10,7 +10,9 @@ import pytest
 
 from saropt.errors import ConfigError, GridMismatchError
 from saropt.inference import TiledOptions, blend_weights, predict_scene
-from saropt.io.raster import Grid, Raster, read_raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster, read_raster
+from saropt.io.write import write_raster
 
 
 def _scene(

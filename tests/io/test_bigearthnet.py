@@ -9,7 +9,8 @@ import pytest
 
 from saropt.errors import RasterNotFoundError
 from saropt.io.bigearthnet import find_bigearthnet_pairs, read_bigearthnet_pair
-from saropt.io.raster import check_same_grid, read_raster
+from saropt.io.grid import check_same_grid
+from saropt.io.raster import read_raster
 from saropt.io.sentinel import S1_BANDS, S2_L2A_BANDS
 
 

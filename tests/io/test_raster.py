@@ -18,19 +18,11 @@ from saropt.errors import (
     NotARasterError,
     RasterNotFoundError,
 )
-from saropt.io.raster import (
-    Grid,
-    PixelWindow,
-    Raster,
-    RasterWriter,
-    band_statistics,
-    check_same_grid,
-    iter_windows,
-    read_info,
-    read_raster,
-    reproject_raster,
-    write_raster,
-)
+from saropt.io.grid import Grid, PixelWindow, check_same_grid, iter_windows
+from saropt.io.raster import Raster, read_info, read_raster
+from saropt.io.stats import band_statistics
+from saropt.io.warp import reproject_raster
+from saropt.io.write import RasterWriter, write_raster
 from tests.conftest import utm_grid
 
 NODATA = {"uint8": 255, "uint16": 0, "int16": -32768, "float32": math.nan}
@@ -247,7 +239,7 @@ class TestDecimatedAndOntoGrid:
         assert small.grid.res == (40.0, 40.0) and small.grid.bounds == utm_grid().bounds
 
     def test_read_onto_the_same_grid_is_exact(self, tmp_path: Path) -> None:
-        from saropt.io.raster import read_onto_grid
+        from saropt.io.warp import read_onto_grid
 
         data = _random("int16", (2, 64, 48))
         p = write_raster(tmp_path / "a.tif", Raster(data, utm_grid(), None, ("x", "y")))
@@ -257,7 +249,7 @@ class TestDecimatedAndOntoGrid:
         assert out.descriptions == ("x", "y")
 
     def test_merge_first_valid_wins(self, tmp_path: Path) -> None:
-        from saropt.io.raster import merge_onto_grid
+        from saropt.io.warp import merge_onto_grid
 
         g = utm_grid(10, 10)
         a = np.full((1, 10, 10), np.nan, np.float32)

@@ -14,7 +14,8 @@ from saropt.io.raster import read_raster
 from saropt.io.sentinel import db_to_linear
 from saropt.io.vector import read_geojson
 from saropt.synth import LandCover, Scene, SceneConfig, generate_scene, write_scene
-from saropt.synth.scene import NESZ_DB, _project, _radar_geometry
+from saropt.synth.sensors import project_to_slant_range, radar_geometry
+from saropt.synth.types import NESZ_DB
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -107,9 +108,9 @@ def _profile_power(
     xs, zs = zip(*heights, strict=True)
     z = np.interp(np.arange(width) * 10.0, xs, zs)
     dem = np.tile(z, (3, 1)).astype(np.float32)
-    slant, centre, cos_loc, code = _radar_geometry(dem, 10.0, 37.0)
+    slant, centre, cos_loc, code = radar_geometry(dem, 10.0, 37.0)
     weights = np.repeat(code != 2, 4, axis=1) * cos_loc / np.cos(np.radians(37.0))
-    power = _project(np.ones(dem.shape), slant, centre, weights) * (code != 2)
+    power = project_to_slant_range(np.ones(dem.shape), slant, centre, weights) * (code != 2)
     return 10 * np.log10(power[1] + 1e-12), code[1]
 
 

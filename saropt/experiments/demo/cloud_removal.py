@@ -16,8 +16,10 @@ from saropt.experiments.cloud_removal import (
 from saropt.experiments.config import TrainerConfig
 from saropt.experiments.demo.context import DemoContext
 from saropt.inference import TiledOptions, decloud_scene
-from saropt.io.raster import Grid, Raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, s2_reflectance_to_dn, s2_wavelengths
+from saropt.io.write import write_raster
 from saropt.report import Section, save_figure
 from saropt.report.cloud import comparison_figure, spectral_profiles_figure
 from saropt.report.training import training_curves

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+from saropt.database.build import BuildConfig, DatabaseInputs, TileRecord, build_database
 from saropt.database.info import quicklook_mosaic, summarise
 from saropt.experiments.demo.context import DemoContext
-from saropt.io.raster import Grid, footprint, read_raster, reproject_raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import read_raster
+from saropt.io.warp import footprint, reproject_raster
+from saropt.io.write import write_raster
 from saropt.metrics import phase_correlation_shift
 from saropt.report import Section, save_png
 from saropt.synth import Scene
@@ -41,18 +43,18 @@ def foreign_inputs(src: Path, scene: Scene, out: Path) -> tuple[list[Path], Path
     return s1_paths, write_raster(out / "dem_30m.tif", dem)
 
 
-def s1_misregistration(db: Path, scene: Scene, records: list[Any]) -> float:
+def s1_misregistration(db: Path, scene: Scene, records: list[TileRecord]) -> float:
     """Largest shift (px) between each built tile's unfiltered S1 and the scene's own."""
     g = scene.grid
     t = json.loads((db / "database.json").read_text())["grid"]["transform"]
     r0, c0 = round((g.transform.f - t[5]) / g.res[1]), round((t[2] - g.transform.c) / g.res[0])
     shifts = []
     for r in records:
-        if r["status"] != "built":
+        if r.status != "built":
             continue
-        got = read_raster(db / r["assets"]["s1_single"]).data[0]
+        got = read_raster(db / r.assets["s1_single"]).data[0]
         h, w = got.shape
-        ref = scene.sar[0, 0, r0 + r["row"] : r0 + r["row"] + h, c0 + r["col"] : c0 + r["col"] + w]
+        ref = scene.sar[0, 0, r0 + r.row : r0 + r.row + h, c0 + r.col : c0 + r.col + w]
         if np.isfinite(got).all():
             shifts.append(math.hypot(*phase_correlation_shift(ref, got)))
     return float(np.max(shifts)) if shifts else math.nan

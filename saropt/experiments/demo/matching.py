@@ -20,8 +20,10 @@ from saropt.experiments.keypoints import (
 from saropt.experiments.shift import ShiftConfig, ShiftData, train_shift_classifier
 from saropt.experiments.translation import TranslationData
 from saropt.inference.tiepoints import TiePoints, correct_georeference
-from saropt.io.raster import Grid, Raster, write_raster
+from saropt.io.grid import Grid
+from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS
+from saropt.io.write import write_raster
 from saropt.report import Section, save_figure
 from saropt.report.matching import keypoint_bars_figure, save_evaluation_figure, tiepoints_figure
 from saropt.synth import Scene

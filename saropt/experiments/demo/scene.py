@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from saropt.experiments.demo.context import DemoContext
-from saropt.io.raster import Raster, write_raster
+from saropt.io.raster import Raster
 from saropt.io.sentinel import (
     FALSE_COLOUR,
     S2_BANDS,
@@ -18,6 +18,7 @@ from saropt.io.sentinel import (
     s2_dn_to_reflectance,
     s2_wavelengths,
 )
+from saropt.io.write import write_raster
 from saropt.metrics.functional import enl
 from saropt.metrics.summary import class_statistics
 from saropt.report import Section, rgb, save_figure, save_png, stretch

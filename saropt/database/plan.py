@@ -1,0 +1,372 @@
+"""Build the multimodal database: S1 + S2 + DEM + OSM on one grid, tiled and catalogued.
+
+Paper: Colin Koeniguer et al., "DREAM: a multimodal database of SAR and optical images with
+elevation and OpenStreetMap", IGARSS 2021. Sentinel-1 (temporal mean, speckle-reduced) and
+Sentinel-2 resampled to one grid (10 m by default, any resolution on request), an SRTM-like
+DEM and rasterised OpenStreetMap, cut into 1024 x 1024 tiles.
+
+How a build runs:
+
+1. :func:`plan_database` resolves the target grid (the Sentinel-2 grid, another file's grid
+   or a CRS and resolution), crops it to the footprint every input covers, lays out tiles,
+   and assigns each tile to train/val/test by spatial blocks, dropping tiles that would
+   overlap a tile of another split. The plan is saved as ``database.json``.
+2. :func:`build_tile` reads every input onto one tile's grid (GDAL reads only the source
+   blocks it needs, so memory is flat whatever the scene size), computes the S1 temporal
+   mean in linear power, DEM slope and OSM layers, writes one GeoTIFF per modality
+   atomically, and writes ``tile.json`` last: a tile with a ``tile.json`` is complete.
+3. :func:`build_database` runs the tiles (in parallel with ``workers``), skipping finished
+   ones, so a rerun after a crash resumes; then writes the STAC catalog and ``index.csv``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from saropt import __version__
+from saropt.errors import ConfigError, CRSMismatchError, GridMismatchError
+from saropt.io.grid import Grid, PixelWindow, iter_windows
+from saropt.io.raster import read_info, read_raster
+from saropt.io.warp import ResamplingName, footprint
+
+Split = Literal["train", "val", "test"]
+
+
+SPLITS: tuple[Split, ...] = ("train", "val", "test")
+
+
+PLAN_NAME = "database.json"
+
+
+INDEX_NAME = "index.csv"
+
+
+TILE_RECORD = "tile.json"
+
+
+#: Asset file names of a tile and what each holds.
+ASSETS: dict[str, str] = {
+    "s2": "Sentinel-2 reflectance (input bands and dtype), nodata 0",
+    "s1": "Sentinel-1 temporal mean VV, VH in dB (linear-power mean; Lee-filtered if asked)",
+    "s1_single": "Sentinel-1 first date VV, VH in dB, unfiltered",
+    "dem": "elevation (m) and slope (degrees), float32, NaN nodata",
+    "osm_classes": "OSM classes: 0 none, 1 vegetation, 2 water, 3 road, 4 building",
+    "osm_layers": "OSM binary layers: building, road, water, vegetation",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseInputs:
+    """The rasters and vectors a database is built from.
+
+    Attributes:
+        s1: Sentinel-1 rasters (VV, VH in dB), dates of one orbit.
+        s2: Sentinel-2 rasters; the least cloudy is used when ``s2_cloud_masks`` is given,
+            else the first.
+        dem: DEM rasters in any CRS and resolution (mosaicked, first valid wins).
+        osm: ``.osm.pbf`` or GeoJSON files of OSM features (merged).
+        s2_cloud_masks: Optional cloud masks or probabilities, one per S2 raster.
+    """
+
+    s1: tuple[Path, ...]
+    s2: tuple[Path, ...]
+    dem: tuple[Path, ...] = ()
+    osm: tuple[Path, ...] = ()
+    s2_cloud_masks: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """How to build.
+
+    Attributes:
+        tile_size: Tile side in pixels (DREAM: 1024).
+        overlap: Overlap of neighbouring tiles in pixels.
+        min_valid: Tiles with a smaller fraction of pixels valid in every modality are
+            skipped.
+        split_block: Side of a split block in tiles: all tiles of a block share a split.
+        split_fractions: Shares of blocks for train, val and test.
+        seed: Seed of the block-to-split assignment.
+        crs: Target CRS; the Sentinel-2 CRS when None.
+        resolution: Target pixel size; the Sentinel-2 resolution when None.
+        grid_from: Take the target grid (CRS, resolution, alignment) from this raster.
+        lee_size: Lee filter window for the S1 mean (0: off).
+        s1_looks: Equivalent number of looks of one S1 date (for the Lee filter).
+        date: Acquisition date recorded in the STAC items (ISO 8601).
+    """
+
+    tile_size: int = 1024
+    overlap: int = 0
+    min_valid: float = 0.5
+    split_block: int = 2
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    crs: str | None = None
+    resolution: float | None = None
+    grid_from: Path | None = None
+    lee_size: int = 0
+    s1_looks: float = 4.4
+    date: str = "2000-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """One tile of the plan."""
+
+    id: str
+    window: PixelWindow
+    split: Split
+
+
+@dataclass
+class DatabasePlan:
+    """Everything a tile needs: the grid, the inputs, the tiles and the settings."""
+
+    grid: Grid
+    inputs: DatabaseInputs
+    config: BuildConfig
+    s2: Path
+    tiles: list[TilePlan]
+    excluded: list[str] = field(default_factory=list)
+    resampling: dict[str, ResamplingName] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able description, saved as ``database.json``."""
+        cfg = asdict(self.config)
+        cfg["grid_from"] = str(self.config.grid_from) if self.config.grid_from else None
+        return {
+            "saropt_version": __version__,
+            "grid": {
+                "crs": self.grid.crs,
+                "transform": list(self.grid.transform)[:6],
+                "width": self.grid.width,
+                "height": self.grid.height,
+            },
+            "inputs": {
+                "s1": [str(p) for p in self.inputs.s1],
+                "s2": [str(p) for p in self.inputs.s2],
+                "s2_used": str(self.s2),
+                "dem": [str(p) for p in self.inputs.dem],
+                "osm": [str(p) for p in self.inputs.osm],
+            },
+            "config": cfg,
+            "resampling": self.resampling,
+            "tiles": len(self.tiles),
+            "excluded_for_split_overlap": self.excluded,
+            "assets": ASSETS,
+        }
+
+
+def _least_cloudy(s2: Sequence[Path], masks: Sequence[Path]) -> Path:
+    if not masks:
+        return Path(s2[0])
+    if len(masks) != len(s2):
+        raise ConfigError(
+            f"{len(masks)} cloud masks for {len(s2)} Sentinel-2 rasters; give one per raster"
+        )
+    scores = []
+    for m in masks:
+        data = read_raster(m, expect_bands=1).data[0].astype(np.float64)
+        if data.max() > 1.0:
+            data = data / 255.0
+        scores.append(float(np.nanmean(data)))
+    return Path(s2[int(np.argmin(scores))])
+
+
+def _intersect(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _target_grid(s2: Path, config: BuildConfig) -> Grid:
+    """The full target grid before cropping to the common footprint."""
+    if config.grid_from is not None:
+        return read_info(config.grid_from).grid
+    base = read_info(s2).grid
+    if base.crs is None:
+        raise CRSMismatchError(f"'{s2}' has no CRS; the Sentinel-2 raster defines the grid")
+    crs = config.crs or base.crs
+    res = config.resolution or base.res[0]
+    if crs == base.crs and res == base.res[0]:
+        return base
+    left, bottom, right, top = footprint(s2, crs)
+    left, top = math.floor(left / res) * res, math.ceil(top / res) * res
+    width = math.ceil((right - left) / res)
+    height = math.ceil((top - bottom) / res)
+    return Grid.from_origin(crs, left, top, res, width, height)
+
+
+def _crop_to(grid: Grid, bounds: tuple[float, float, float, float]) -> Grid:
+    """The part of a north-up grid inside bounds, snapped inwards to whole pixels."""
+    t = grid.transform
+    if t.b != 0 or t.d != 0:
+        raise GridMismatchError("rotated grids are not supported; warp to a north-up grid")
+    left, bottom, right, top = bounds
+    c0 = max(0, math.ceil((left - t.c) / t.a - 1e-6))
+    c1 = min(grid.width, math.floor((right - t.c) / t.a + 1e-6))
+    r0 = max(0, math.ceil((top - t.f) / t.e - 1e-6))
+    r1 = min(grid.height, math.floor((bottom - t.f) / t.e + 1e-6))
+    if c1 <= c0 or r1 <= r0:
+        raise GridMismatchError(
+            f"the inputs share no footprint on the target grid (common bounds {bounds}); "
+            "check that the Sentinel-1, Sentinel-2 and DEM rasters cover the same place"
+        )
+    return grid.window(PixelWindow(r0, c0, r1 - r0, c1 - c0))
+
+
+def _resampling(path: Path, grid: Grid) -> ResamplingName:
+    """How to resample a continuous raster onto the grid.
+
+    Nearest on the same lattice (an exact copy), average when downsampling by more than
+    1.5x, bilinear otherwise.
+    """
+    src = read_info(path).grid
+    t, g = src.transform, grid.transform
+
+    def whole_pixels(offset: float) -> bool:
+        frac = offset % 1.0
+        return min(frac, 1.0 - frac) < 1e-6
+
+    if (
+        src.crs == grid.crs
+        and src.res == grid.res
+        and whole_pixels((t.c - g.c) / g.a)
+        and whole_pixels((t.f - g.f) / g.e)
+    ):
+        return "nearest"
+    left, _, right, _ = footprint(path, str(grid.crs))
+    src_res = (right - left) / src.width
+    return "average" if src_res * 1.5 < grid.res[0] else "bilinear"
+
+
+def _split_counts(n: int, fractions: tuple[float, float, float]) -> list[int]:
+    """Blocks per split: largest remainders, and at least one for every non-zero share
+    when there are enough blocks."""
+    raw = np.asarray(fractions) * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    wanted = [i for i, f in enumerate(fractions) if f > 0]
+    if n >= len(wanted):
+        for i in wanted:
+            if counts[i] == 0:
+                counts[int(np.argmax(counts))] -= 1
+                counts[i] = 1
+    return [int(c) for c in counts]
+
+
+def assign_splits(
+    windows: Sequence[PixelWindow],
+    stride: int,
+    block: int,
+    fractions: tuple[float, float, float],
+    seed: int,
+) -> tuple[list[Split | None], int]:
+    """Split of each tile by spatial blocks of ``block`` x ``block`` tiles.
+
+    Blocks are shuffled with ``seed`` and dealt to train/val/test by ``fractions`` (every
+    split with a non-zero share gets a block when there are enough). Tiles of the rarer
+    splits are kept first; a tile that overlaps an already kept tile of another split gets
+    None (it is not built), so no pixel is in two splits and overlaps cost the largest
+    split, not the small ones.
+
+    Returns:
+        The split of each window (or None) and the number of blocks.
+    """
+    if block < 1 or any(f < 0 for f in fractions) or not math.isclose(sum(fractions), 1.0):
+        raise ConfigError(
+            f"need split_block >= 1 and fractions >= 0 summing to 1; got {block}, {fractions}"
+        )
+    span = stride * block
+    keys = [(w.row // span, w.col // span) for w in windows]
+    blocks = sorted(set(keys))
+    order = np.random.default_rng(seed).permutation(len(blocks))
+    counts = _split_counts(len(blocks), fractions)
+    dealt = np.repeat(np.arange(len(SPLITS)), counts)
+    split_of_block: dict[tuple[int, int], Split] = {
+        blocks[b]: SPLITS[int(k)] for b, k in zip(order, dealt, strict=True)
+    }
+    splits: list[Split | None] = [split_of_block[k] for k in keys]
+    # keep the rarer splits first: visit tiles by ascending split share, row-major within a
+    # split, and drop a tile that overlaps an already kept tile of another split
+    rank = {sp: (fractions[i], i) for i, sp in enumerate(SPLITS)}
+    visit = sorted(range(len(windows)), key=lambda i: (rank[splits[i]], i))  # type: ignore[index]
+    kept: list[int] = []
+    for i in visit:
+        a = windows[i]
+        for j in kept:
+            b = windows[j]
+            if (
+                splits[j] != splits[i]
+                and a.row < b.row + b.height
+                and b.row < a.row + a.height
+                and a.col < b.col + b.width
+                and b.col < a.col + a.width
+            ):
+                splits[i] = None
+                break
+        else:
+            kept.append(i)
+    return splits, len(blocks)
+
+
+def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
+    """Resolve grid, common footprint, tiles and splits.
+
+    Raises:
+        ConfigError: No S1 or S2 input, or bad settings.
+        GridMismatchError: The inputs share no footprint.
+    """
+    if not inputs.s1 or not inputs.s2:
+        raise ConfigError("a database needs at least one Sentinel-1 and one Sentinel-2 raster")
+    if config.tile_size < 16 or not 0 <= config.overlap < config.tile_size:
+        raise ConfigError(
+            f"need tile_size >= 16 and 0 <= overlap < tile_size; got {config.tile_size}, "
+            f"{config.overlap}"
+        )
+    for p in inputs.s1:
+        count = read_info(p).count
+        if count != 2:
+            raise ConfigError(f"'{p}' has {count} bands; Sentinel-1 needs VV, VH")
+    s2 = _least_cloudy(inputs.s2, inputs.s2_cloud_masks)
+    full = _target_grid(s2, config)
+    crs = str(full.crs)
+    bounds = full.bounds
+    for p in (s2, *inputs.s1):
+        bounds = _intersect(bounds, footprint(p, crs))
+    if inputs.dem:
+        bounds = _intersect(bounds, _union([footprint(p, crs) for p in inputs.dem]))
+    grid = _crop_to(full, bounds)
+    windows = list(iter_windows(grid.height, grid.width, config.tile_size, config.overlap))
+    splits, _ = assign_splits(
+        windows,
+        config.tile_size - config.overlap,
+        config.split_block,
+        config.split_fractions,
+        config.seed,
+    )
+    tiles, excluded = [], []
+    for w, s in zip(windows, splits, strict=True):
+        tid = f"r{w.row:06d}_c{w.col:06d}"
+        if s is None:
+            excluded.append(tid)
+        else:
+            tiles.append(TilePlan(tid, w, s))
+    resampling: dict[str, ResamplingName] = {"s2": _resampling(s2, grid)}
+    resampling["s1"] = _resampling(inputs.s1[0], grid)
+    if inputs.dem:
+        resampling["dem"] = _resampling(inputs.dem[0], grid)
+    return DatabasePlan(grid, inputs, config, s2, tiles, excluded, resampling)
