@@ -33,6 +33,8 @@ bench: install
 	$(BIN)/python benchmarks/clouds.py
 	$(BIN)/python benchmarks/database.py
 	$(BIN)/python benchmarks/decloud_speed.py
+	$(BIN)/python benchmarks/correlation.py
+	$(BIN)/python benchmarks/tiepoints.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -82,13 +82,10 @@ def train(
     against random ones. real-shift: shift estimation on real BigEarthNet pairs against NCC
     (--set root=DIR).
     """
-    from saropt.io.atomic import write_text_atomic
-
     cls, run = approach_runner(approach)
     cfg: Any = resolve_config(cls, config, set_, print_config)
     with console.status(f"training {approach.value} (minutes on a CPU) ..."):
-        results = run(cfg, out)
-    write_text_atomic(out / "results.json", json.dumps(results, indent=2))
+        results = run(cfg, out)  # also written to out/results.json
     print_results(results, approach.value)
     console.print(f"results: {out / 'results.json'}")
 

@@ -11,6 +11,7 @@ is a :class:`~saropt.errors.ConfigError` naming the key, the expected type and t
 """
 
 import dataclasses
+import json
 import re
 import typing
 from collections.abc import Sequence
@@ -48,8 +49,9 @@ OpenUnitInterval = Annotated[float, Gt(0), Lt(1)]
 
 C = TypeVar("C")
 
-#: The file name of the resolved config a run writes beside its outputs.
+#: The file names of the resolved config and the results a run writes beside its outputs.
 CONFIG_NAME = "config.yaml"
+RESULTS_NAME = "results.json"
 
 
 @dataclasses.dataclass
@@ -191,6 +193,11 @@ def dump_config(cfg: Any) -> str:
     """The resolved config as YAML, in the sections it is read from."""
     text: str = yaml.safe_dump(config_dict(cfg), sort_keys=False)
     return text
+
+
+def save_results(results: dict[str, Any], out: str | Path) -> Path:
+    """Write a run's results to ``out/results.json`` (atomically); returns the path."""
+    return write_text_atomic(Path(out) / RESULTS_NAME, json.dumps(results, indent=2))
 
 
 def save_config(cfg: Any, out: str | Path) -> Path:

@@ -24,6 +24,7 @@ QUIET = (
     r".*but have no `val_dataloader`.*",
     r".*passed in a `val_dataloader` but have no `validation_step`.*",
     r".*Experiment logs directory .* exists and is not empty.*",
+    r".*smaller than the logging interval.*",
 )
 
 
@@ -80,8 +81,8 @@ def fit(
             enable_model_summary=False,
             deterministic=True,
             num_sanity_val_steps=0,
-            limit_val_batches=1.0 if validate else 0,
-            log_every_n_steps=1,
+            log_every_n_steps=50,  # tasks log per epoch: step logging would only cost time
+            limit_val_batches=None if validate else 0,  # None: Lightning's default, silently
         )
         run.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)
     return {k: float(v) for k, v in run.callback_metrics.items()}

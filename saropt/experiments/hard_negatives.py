@@ -8,7 +8,6 @@ generated negative, and reports both on held-out pairs whose negatives are rando
 and whose negatives overlap their positive by half (near, the hard case).
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,11 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
-    config_dict,
     save_config,
+    save_results,
 )
 from saropt.experiments.fitting import fit
 from saropt.experiments.pairs import pair_scores
-from saropt.io.atomic import write_text_atomic
 from saropt.metrics.summary import pair_metrics
 from saropt.models import VariationalSARGenerator, save_model
 from saropt.synth import generated_pair
@@ -170,6 +168,5 @@ def train_generated_negatives(cfg: HardNegativeConfig, out: str | Path) -> dict[
         data = PatchDataModule(train, None, batch_size=d.batch_size, seed=seed)
         fit(task, data, out / name, cfg.matcher.trainer)
         results[name] = {k: pair_metrics(*pair_scores(task.model, v)) for k, v in evalsets.items()}
-    summary = {"config": config_dict(cfg), "results": results}
-    write_text_atomic(out / "results.json", json.dumps(summary, indent=2))
+    save_results(results, out)
     return results

@@ -12,7 +12,6 @@ The cGAN trains with the least-squares GAN loss by default, as Merkle et al. do
 (``translation.model.gan_mode: bce`` gives pix2pix's loss instead).
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +23,8 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
-    config_dict,
     save_config,
+    save_results,
 )
 from saropt.experiments.translation import TranslationConfig, TranslationModel, train_translation
 from saropt.inference.keypoints import (
@@ -37,7 +36,6 @@ from saropt.inference.keypoints import (
     to_uint8,
 )
 from saropt.inference.translate import translate_array
-from saropt.io.atomic import write_text_atomic
 from saropt.io.sentinel import S2_BANDS
 from saropt.models import TranslationGenerator, load_model
 from saropt.synth import generated_pair
@@ -174,7 +172,5 @@ def train_translate_match(
     results = evaluate_translate_match(
         model, cfg.matching, cfg.translation.seed_everything + VAL_SEED
     )
-    write_text_atomic(
-        out / "results.json", json.dumps({"config": config_dict(cfg), "results": results}, indent=2)
-    )
+    save_results(results, out)
     return results

@@ -25,6 +25,7 @@ from saropt.experiments.config import (
     TrainerConfig,
     config_dict,
     save_config,
+    save_results,
 )
 from saropt.experiments.fitting import fit
 from saropt.io.sentinel import S2_BANDS, normalize_s1, normalize_s2
@@ -215,4 +216,6 @@ def train_pair_model(
                {"optical_channels": len(S2_BANDS), "sar_channels": 2, "width": cfg.model.width},
                size=cfg.data.size)  # fmt: skip
     assert data.val is not None  # built by fit
-    return {name: pair_metrics(*pair_scores(task.model, data.val))}
+    results = {name: pair_metrics(*pair_scores(task.model, data.val))}
+    save_results(results, out)
+    return results

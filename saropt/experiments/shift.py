@@ -20,6 +20,7 @@ from saropt.experiments.config import (
     TrainerConfig,
     config_dict,
     save_config,
+    save_results,
 )
 from saropt.experiments.fitting import fit
 from saropt.io.sentinel import S2_BANDS, S2_L2A_BANDS
@@ -105,10 +106,12 @@ def train_shift_classifier(cfg: ShiftConfig, out: str | Path) -> dict[str, dict[
                 "layers": cfg.model.layers}, template=d.template, search=d.search,
                bands=list(d.bands))  # fmt: skip
     assert data.val is not None  # built by fit
-    return {
+    results = {
         "shift_classifier": evaluate_shifts(task.model, data.val),
         "ncc": evaluate_shifts(None, data.val),
     }
+    save_results(results, out)
+    return results
 
 
 @dataclass
@@ -174,6 +177,7 @@ def real_shift_study(cfg: RealShiftConfig, out: str | Path) -> dict[str, dict[st
     # no matching at all: the template is taken to sit at the window's centre
     results["centre_guess"] = shift_errors(np.zeros_like(t_all), t_all)
     results["pairs"] = {"held_out": float(n), "templates": float(len(t_all))}
+    save_results(results, out)
     return results
 
 

@@ -19,23 +19,25 @@ from saropt.metrics.functional import (
 )
 
 
-def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+def image_metrics(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, *, overall: bool = True
+) -> dict[str, float]:
     """Cloud-removal metrics on reflectance: overall, on cloudy and clear pixels, per band.
 
-    Keys: ``rmse``, ``mae``, ``psnr``, ``sam`` (degrees), ``ssim``; ``rmse_cloudy``,
-    ``sam_cloudy`` when a pixel is cloudy; ``rmse_clear``, ``sam_clear`` when one is clear;
+    Keys: ``rmse``, ``mae``, ``psnr``, ``ssim`` (left out when not ``overall``: the tasks
+    log those through torchmetrics), ``sam`` (degrees); ``rmse_cloudy``, ``sam_cloudy``
+    when a pixel is cloudy; ``rmse_clear``, ``sam_clear`` when one is clear;
     ``rmse_bandNN`` for every band.
 
     Shape:
         pred, target (N, C, H, W) in 0..1; mask (N, H, W) bool, True under cloud.
     """
-    out = {
-        "rmse": rmse(pred, target),
-        "mae": mae(pred, target),
-        "psnr": psnr(pred, target, data_range=1.0),
-        "sam": sam(pred, target),
-        "ssim": ssim(pred, target, data_range=1.0),
-    }
+    out = {"sam": sam(pred, target)}
+    if overall:
+        out["rmse"] = rmse(pred, target)
+        out["mae"] = mae(pred, target)
+        out["psnr"] = psnr(pred, target, data_range=1.0)
+        out["ssim"] = ssim(pred, target, data_range=1.0)
     if mask.any():
         out["rmse_cloudy"] = rmse(pred, target, mask)
         out["sam_cloudy"] = sam(pred, target, mask)

@@ -19,6 +19,7 @@ import torch
 
 from saropt.datasets.common import Batch
 from saropt.losses.gan import GanMode
+from saropt.metrics.functional import rmse
 from saropt.metrics.modules import image_metrics
 from saropt.metrics.summary import image_metrics as summary_metrics
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator
@@ -79,9 +80,10 @@ class CloudRemovalTask(Pix2PixTask):
         self.val_metrics.update(pred, target)
         self.log_dict(self.val_metrics, batch_size=n)
         # what torchmetrics lacks: SAM, and the errors on cloudy and on clear pixels
-        for name, value in summary_metrics(pred, target, batch["mask"]).items():
-            if name.startswith(("sam", "rmse_")):
-                self.log(f"val/{name}", value, batch_size=n)
-        for name, value in summary_metrics(cloudy_in, target, batch["mask"]).items():
-            if name in ("rmse_cloudy", "sam_cloudy", "rmse"):
-                self.log(f"val_input/{name}", value, batch_size=n)
+        for name, value in summary_metrics(pred, target, batch["mask"], overall=False).items():
+            self.log(f"val/{name}", value, batch_size=n)
+        reference = summary_metrics(cloudy_in, target, batch["mask"], overall=False)
+        reference["rmse"] = float(rmse(cloudy_in, target))
+        for name in ("rmse_cloudy", "sam_cloudy", "rmse"):
+            if name in reference:
+                self.log(f"val_input/{name}", reference[name], batch_size=n)

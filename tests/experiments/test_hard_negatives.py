@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from saropt.experiments.config import load_config
 from saropt.experiments.hard_negatives import HardNegativeConfig, train_generated_negatives
@@ -28,9 +29,9 @@ def test_the_vaegan_learns_hard_novel_negatives_that_join_training(tmp_path: Pat
     # SAR patch is (hard), yet not a copy (novel)
     h = results["hardness"]
     assert 0.01 < h["generated_to_source"] < 0.85 * h["random_to_source"]
-    saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["results"]["hardness"] == h
-    assert saved["config"]["generator"]["trainer"]["max_epochs"] == 8
+    assert json.loads((tmp_path / "results.json").read_text())["hardness"] == h
+    resolved = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert resolved["generator"]["trainer"]["max_epochs"] == 8
     assert (tmp_path / "vaegan" / "generator.safetensors").is_file()
 
 
