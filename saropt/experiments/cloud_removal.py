@@ -18,13 +18,13 @@ from saropt.datasets import BigEarthNetMM, SyntheticCloudDataset
 from saropt.datasets.datamodules import VAL_SEED, CloudRemovalDataModule, PatchDataModule
 from saropt.errors import ConfigError
 from saropt.experiments.config import (
-    PositiveFloat,
     PositiveInt,
     TrainerConfig,
     config_dict,
     save_config,
 )
 from saropt.experiments.fitting import fit
+from saropt.experiments.translation import Pix2PixModel
 from saropt.io.sentinel import (
     S2_BANDS,
     S2_L2A_BANDS,
@@ -33,7 +33,6 @@ from saropt.io.sentinel import (
     normalize_s2,
     s2_dn_to_reflectance,
 )
-from saropt.losses.gan import GanMode
 from saropt.metrics.summary import image_metrics
 from saropt.models import load_model, save_model
 from saropt.synth import generated_pair
@@ -42,21 +41,11 @@ from saropt.transforms import add_clouds
 
 
 @dataclass
-class CloudRemovalModel:
-    """The ``model:`` section: the generator and its training (see :class:`CloudRemovalTask`).
-
-    ``use_sar: false`` trains the Opt-cGAN twin. Defaults are the tiny CPU setup.
-    """
+class CloudRemovalModel(Pix2PixModel):
+    """The ``model:`` section: the pix2pix settings (see :class:`CloudRemovalTask`) and
+    ``use_sar``; ``use_sar: false`` trains the Opt-cGAN twin. Tiny CPU defaults."""
 
     use_sar: bool = True
-    width: PositiveInt = 16
-    depth: PositiveInt = 5
-    dropout: float = 0.4
-    disc_width: PositiveInt = 16
-    lr: PositiveFloat = 2e-4
-    l1_weight: float = 100.0
-    gan_mode: GanMode = "bce"
-    ema_decay: float = 0.99
 
 
 @dataclass

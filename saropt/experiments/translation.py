@@ -24,8 +24,9 @@ from saropt.tasks.translation import TranslationTask
 
 
 @dataclass
-class TranslationModel:
-    """The ``model:`` section (see :class:`TranslationTask`; tiny CPU defaults)."""
+class Pix2PixModel:
+    """The ``model:`` section of every pix2pix experiment: the generator, the PatchGAN and
+    their training (see :class:`~saropt.tasks.pix2pix.Pix2PixTask`; tiny CPU defaults)."""
 
     width: PositiveInt = 16
     depth: PositiveInt = 5
@@ -35,6 +36,10 @@ class TranslationModel:
     l1_weight: float = 100.0
     gan_mode: GanMode = "bce"
     ema_decay: float = 0.99
+
+
+#: The translation experiment's ``model:`` section is the pix2pix one as it is.
+TranslationModel = Pix2PixModel
 
 
 @dataclass
