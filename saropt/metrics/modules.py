@@ -13,7 +13,7 @@ from torchmetrics.classification import BinaryAUROC
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 
-def image_metrics(prefix: str = "val/", *, data_range: float = 1.0) -> MetricCollection:
+def image_metric_collection(prefix: str = "val/", *, data_range: float = 1.0) -> MetricCollection:
     """RMSE, MAE, PSNR and SSIM (11 x 11 Gaussian window, sigma 1.5) of images in
     ``[0, data_range]``, keyed ``{prefix}rmse`` and so on.
 
@@ -32,7 +32,7 @@ def image_metrics(prefix: str = "val/", *, data_range: float = 1.0) -> MetricCol
     )
 
 
-def error_metrics(prefix: str, unit: str) -> MetricCollection:
+def error_metric_collection(prefix: str, unit: str) -> MetricCollection:
     """MAE and RMSE keyed ``{prefix}mae_{unit}`` and ``{prefix}rmse_{unit}``."""
     return MetricCollection(
         {f"mae_{unit}": MeanAbsoluteError(), f"rmse_{unit}": MeanSquaredError(squared=False)},

@@ -20,8 +20,8 @@ import torch
 from saropt.datasets.common import Batch
 from saropt.losses.gan import GanMode
 from saropt.metrics.functional import rmse
-from saropt.metrics.modules import image_metrics
-from saropt.metrics.summary import image_metrics as summary_metrics
+from saropt.metrics.modules import image_metric_collection
+from saropt.metrics.summary import image_metrics
 from saropt.models import CloudRemovalGenerator, PatchGANDiscriminator
 from saropt.tasks.pix2pix import Pix2PixTask
 
@@ -62,7 +62,7 @@ class CloudRemovalTask(Pix2PixTask):
             2 * optical_channels + sar_channels, width=disc_width
         )
         self.init_ema()
-        self.val_metrics = image_metrics("val/")
+        self.val_metrics = image_metric_collection("val/")
 
     def split_batch(
         self, batch: Batch
@@ -80,9 +80,9 @@ class CloudRemovalTask(Pix2PixTask):
         self.val_metrics.update(pred, target)
         self.log_dict(self.val_metrics, batch_size=n)
         # what torchmetrics lacks: SAM, and the errors on cloudy and on clear pixels
-        for name, value in summary_metrics(pred, target, batch["mask"], overall=False).items():
+        for name, value in image_metrics(pred, target, batch["mask"], overall=False).items():
             self.log(f"val/{name}", value, batch_size=n)
-        reference = summary_metrics(cloudy_in, target, batch["mask"], overall=False)
+        reference = image_metrics(cloudy_in, target, batch["mask"], overall=False)
         reference["rmse"] = float(rmse(cloudy_in, target))
         for name in ("rmse_cloudy", "sam_cloudy", "rmse"):
             if name in reference:

@@ -15,7 +15,7 @@ from saropt.datasets.translation import Direction
 from saropt.io.sentinel import denormalize_s1, denormalize_s2, s2_dn_to_reflectance
 from saropt.losses.gan import GanMode
 from saropt.metrics.functional import sam
-from saropt.metrics.modules import error_metrics
+from saropt.metrics.modules import error_metric_collection
 from saropt.models import PatchGANDiscriminator, TranslationGenerator
 from saropt.tasks.pix2pix import Pix2PixTask
 
@@ -47,8 +47,8 @@ class TranslationTask(Pix2PixTask):
         self.discriminator = PatchGANDiscriminator(in_channels + out_channels, width=disc_width)
         self.init_ema()
         unit = "db" if direction == "opt2sar" else "refl"
-        self.val_metrics = error_metrics("val/", unit)
-        self.baseline_metrics = error_metrics("val_baseline/", unit)
+        self.val_metrics = error_metric_collection("val/", unit)
+        self.baseline_metrics = error_metric_collection("val_baseline/", unit)
 
     def split_batch(
         self, batch: Batch

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from saropt.metrics.functional import mae, psnr, rmse, roc_auc, ssim
-from saropt.metrics.modules import error_metrics, image_metrics, match_auroc
+from saropt.metrics.modules import error_metric_collection, image_metric_collection, match_auroc
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ class TestAgainstReference:
         self, images: tuple[torch.Tensor, torch.Tensor]
     ) -> None:
         pred, target = images
-        got = {k: float(v) for k, v in image_metrics("v/")(pred, target).items()}
+        got = {k: float(v) for k, v in image_metric_collection("v/")(pred, target).items()}
         assert got["v/rmse"] == pytest.approx(float(rmse(pred, target)), rel=1e-5)
         assert got["v/mae"] == pytest.approx(float(mae(pred, target)), rel=1e-5)
         assert got["v/psnr"] == pytest.approx(float(psnr(pred, target, data_range=1.0)), rel=1e-5)
@@ -45,7 +45,7 @@ class TestAgainstReference:
     ) -> None:
         # two updates give the metric of all pixels together, not a mean of batch values
         pred, target = images
-        m = error_metrics("v/", "db")
+        m = error_metric_collection("v/", "db")
         m.update(pred[:1], target[:1])
         m.update(pred[1:], target[1:])
         got = m.compute()
