@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/decloud_speed.py
 	$(BIN)/python benchmarks/correlation.py
 	$(BIN)/python benchmarks/tiepoints.py
+	$(BIN)/python benchmarks/classification.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from timing import matmul_peak
 from torch.utils.flop_counter import FlopCounterMode
 
 from saropt.inference import TiledOptions, decloud_scene
@@ -26,18 +27,6 @@ from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_CGAN_BANDS
 from saropt.io.write import write_raster
 from saropt.models import create_model, save_model
-
-
-def matmul_peak(device: str, n: int = 2048, repeats: int = 5) -> float:
-    """Best fp32 GFLOP/s of an n x n matmul."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        (a @ b).sum().item()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
 
 
 def main() -> None:

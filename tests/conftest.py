@@ -54,3 +54,22 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, d
                    "trainer.max_epochs=5"],
     )  # fmt: skip
     return out, train_shift_classifier(cfg, out)
+
+
+#: The tiny classification setup of the tests: a 2-scene mosaic, 6 short epochs (~15 s).
+TINY_CLASSIFICATION = [
+    "data.scene_size=192", "data.scenes=2", "data.train_length=256", "data.val_length=128",
+    "data.batch_size=16", "trainer.max_epochs=6", "model.latent=32", "model.lr=0.003",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def classifier_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """A cross-modal classifier trained once in setting C for the experiment, inference
+    and CLI tests: its run folder and results."""
+    from saropt.experiments.classification import ClassificationConfig, train_classification
+    from saropt.experiments.config import load_config
+
+    out = tmp_path_factory.mktemp("classification")
+    cfg = load_config(ClassificationConfig, overrides=[*TINY_CLASSIFICATION, "model.setting=C"])
+    return out, train_classification(cfg, out)

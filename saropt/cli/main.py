@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from saropt import __version__
+from saropt.cli.classify import classify
 from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
 from saropt.cli.db import db_app
@@ -35,6 +36,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(match_app, name="match")
 app.command("decloud")(decloud)
 app.command("translate")(translate)
+app.command("classify")(classify)
 
 
 def _version(value: bool) -> None:

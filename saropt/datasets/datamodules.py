@@ -8,7 +8,9 @@ and tests) or from a real layout on disk:
 * :class:`CloudRemovalDataModule`: clear optical + SAR clouded on the fly, or SEN12MS-CR;
 * :class:`TranslationDataModule`: optical <-> SAR patch pairs;
 * :class:`ShiftDataModule`: optical templates at known shifts inside SAR windows;
-* :class:`PairDataModule`: co-located and non-matching SAR-optical patch pairs.
+* :class:`PairDataModule`: co-located and non-matching SAR-optical patch pairs;
+* :class:`ClassificationDataModule`: soft-labelled patches, unpaired for training, aligned
+  for validation.
 """
 
 from __future__ import annotations
@@ -21,14 +23,25 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from saropt.datasets.classification import (
+    LabelledPatches,
+    UnpairedModalities,
+    bigearthnet_patches,
+    dream_patches,
+    random_subset,
+    sen12ms_patches,
+)
 from saropt.datasets.cloud_removal import SyntheticCloudDataset
+from saropt.datasets.labels import BIGEARTHNET19, DFC_NINE, GENERATED_CLASSES, OSM_CLASSES
 from saropt.datasets.matching import MatchPairDataset, ShiftPairDataset
 from saropt.datasets.samplers import EpochShuffleSampler
 from saropt.datasets.sen12ms import SEN12MSCR
 from saropt.datasets.translation import Direction, TranslationDataset
 from saropt.errors import ConfigError
+from saropt.io.grid import check_same_grid
+from saropt.io.raster import read_raster
 from saropt.io.sentinel import S2_BANDS
-from saropt.synth import generated_pair
+from saropt.synth import generate_scene, generated_pair
 
 #: The held-out validation scene of a run seeded ``s`` is generated with seed ``s + VAL_SEED``.
 VAL_SEED = 1000
@@ -254,3 +267,124 @@ class PairDataModule(_GeneratedScenes):
         val = MatchPairDataset(vopt, vsar, size=self.size, positives=self.val_positives,
                                seed=self.seed + VAL_SEED)  # fmt: skip
         return train, val
+
+
+ClassificationSource = Literal["generated", "rasters", "dream", "sen12ms", "bigearthnet"]
+
+
+class ClassificationDataModule(PatchDataModule):
+    """Soft-labelled patches: training samples unpaired across modalities
+    (:class:`~saropt.datasets.classification.UnpairedModalities`), validation samples
+    aligned (keys ``sar``, ``optical``, ``label``).
+
+    Args:
+        source: "generated" (a generated scene and its land cover; a held-out scene for
+            validation), "rasters" (``s1``, ``s2`` and ``labels`` GeoTIFFs on one grid: the
+            top 80 % of rows train, the rest validate), "dream" (a ``saropt db build``
+            database under ``root``, OSM classes, its train and val splits), "sen12ms"
+            (the SEN12MS layout under ``root``, IGBP simplified to ``classes``, only
+            ``seasons``) or "bigearthnet" (BigEarthNet-MM under ``root``, 19 classes). For
+            the last two every tenth patch (by name) validates.
+        classes: Class names of the rasters (their codes are 1, 2, ...) or the DFC classes
+            kept from SEN12MS; each source's own scheme when None.
+        scene_size, scenes: Side and number of the generated training scenes (half as many,
+            at least one, are held out for validation).
+        patch_size: Patch side (generated, rasters, dream).
+        train_length: Training patches per epoch (generated, rasters); for the file
+            layouts, the most patches kept (a seeded subset).
+        val_length: Validation patches (generated, rasters).
+    """
+
+    def __init__(
+        self,
+        source: ClassificationSource = "generated",
+        root: str | Path | None = None,
+        *,
+        s1: str | Path | None = None,
+        s2: str | Path | None = None,
+        labels: str | Path | None = None,
+        classes: tuple[str, ...] | None = None,
+        seasons: tuple[str, ...] | None = ("winter",),
+        scene_size: int = 384,
+        scenes: int = 1,
+        patch_size: int = 32,
+        train_length: int = 1024,
+        val_length: int = 256,
+        batch_size: int = 32,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, seed=seed)
+        self.source, self.root = source, root
+        self.paths = (s1, s2, labels)
+        self.seasons, self.scene_size, self.patch_size = seasons, scene_size, patch_size
+        self.scenes = scenes
+        self.lengths = (train_length, val_length)
+        self.class_names: tuple[str, ...] = self._class_names(classes)
+
+    def _class_names(self, classes: tuple[str, ...] | None) -> tuple[str, ...]:
+        own = {
+            "generated": GENERATED_CLASSES, "rasters": GENERATED_CLASSES, "dream": OSM_CLASSES,
+            "sen12ms": DFC_NINE, "bigearthnet": tuple(BIGEARTHNET19),
+        }[self.source]  # fmt: skip
+        if classes and self.source in ("generated", "dream", "bigearthnet"):
+            raise ConfigError(f"data.classes cannot be chosen for source {self.source}")
+        return tuple(classes) if classes else own
+
+    def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        train, val = self.aligned()
+        return UnpairedModalities(train, self.seed), val
+
+    def aligned(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        """(training, validation) datasets of aligned samples."""
+        n, m = self.lengths
+        size, seed = self.patch_size, self.seed
+        codes = range(1, len(self.class_names) + 1)
+        if self.source in ("generated", "rasters"):
+            (opt, sar, lab), (vopt, vsar, vlab) = self._arrays()
+            make = LabelledPatches
+            return (
+                make(opt, sar, lab, classes=codes, size=size, length=n, seed=seed, augment=True),
+                make(vopt, vsar, vlab, classes=codes, size=size, length=m, seed=seed + 1),
+            )
+        if not self.root:
+            raise ConfigError(f"data source {self.source} needs data.root: its folder")
+        if self.source == "dream":
+            train = dream_patches(self.root, "train", size=size, per_tile=8, seed=seed)
+            val = dream_patches(self.root, "val", size=size, per_tile=8, seed=seed + 1)
+            return random_subset(train, n, seed), val
+        if self.source == "sen12ms":
+            full: Dataset[Any] = sen12ms_patches(self.root, self.class_names, self.seasons)
+        else:
+            full = bigearthnet_patches(self.root)
+        size_all = len(full)  # type: ignore[arg-type]
+        train_idx = [i for i in range(size_all) if i % 10]
+        if not train_idx:
+            raise ConfigError(f"too few patches under {self.root} to hold every tenth out")
+        return random_subset(Subset(full, train_idx), n, seed), Subset(full, range(0, size_all, 10))
+
+    def _arrays(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        if self.source == "generated":  # scenes side by side: one wide mosaic
+            n = self.scene_size
+
+            def mosaic(seeds: range) -> tuple[np.ndarray, ...]:
+                scenes = [generate_scene(height=n, width=n, seed=s, dates=1) for s in seeds]
+                layers = [(s.optical, s.sar[0], s.landcover) for s in scenes]
+                return tuple(np.concatenate(x, axis=-1) for x in zip(*layers, strict=True))
+
+            first = self.seed * self.scenes
+            return mosaic(range(first, first + self.scenes)), mosaic(
+                range(first + VAL_SEED, first + VAL_SEED + max(1, self.scenes // 2))
+            )
+        s1, s2, lab = self.paths
+        if not (s1 and s2 and lab):
+            raise ConfigError("data source rasters needs data.s1, data.s2 and data.labels")
+        sar, opt = read_raster(s1, expect_bands=2), read_raster(s2)
+        labels = read_raster(lab, expect_bands=1)
+        check_same_grid(sar.grid, opt.grid, names=(str(s1), str(s2)))
+        check_same_grid(sar.grid, labels.grid, names=(str(s1), str(lab)))
+        cut = int(0.8 * sar.grid.height)
+        if min(cut, sar.grid.height - cut, sar.grid.width) < self.patch_size:
+            raise ConfigError(f"rasters of {sar.grid.shape} px are too small for 80/20 row "
+                              f"splits of {self.patch_size} px patches")  # fmt: skip
+        arrays = (opt.data, sar.data, labels.data[0])
+        return tuple(x[..., :cut, :] for x in arrays), tuple(x[..., cut:, :] for x in arrays)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,12 @@ import torch
 from torch.utils.data import Dataset
 
 from saropt.datasets.common import Sample, geo, partner, require, tensor
+from saropt.errors import ConfigError
 from saropt.io.raster import read_raster
 from saropt.io.sentinel import S2_QUANTIFICATION, normalize_s1, normalize_s2
+
+#: The seasons of SEN12MS, as its ROI folders end (``ROIs1158_spring``, ``ROIs2017_winter``).
+SEASONS: tuple[str, ...] = ("spring", "summer", "fall", "winter")
 
 
 class SEN12MS(Dataset[Sample]):
@@ -31,14 +36,28 @@ class SEN12MS(Dataset[Sample]):
         root: Folder holding the ``ROIs*_<season>`` folders.
         normalize: Map S1 and S2 to [0, 1] with saropt's sensor conventions; else raw dB
             and digital numbers as float32.
+        seasons: Keep only these seasons' folders (``ROIs2017_winter`` is "winter"); every
+            season when None.
     """
 
     layout = "ROIs*_<season>/s1_<scene>/ROIs*_<season>_s1_<scene>_p<n>.tif (+ s2_, lc_)"
 
-    def __init__(self, root: str | Path, *, normalize: bool = True) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        normalize: bool = True,
+        seasons: Sequence[str] | None = None,
+    ) -> None:
         self.root = Path(root)
         found = sorted(self.root.glob("ROIs*_*/s1_*/*_s1_*_p*.tif"))
-        self.s1 = require(found, self.root, "SEN12MS S1 patches", self.layout)
+        if seasons is not None:
+            unknown = set(seasons) - set(SEASONS)
+            if unknown:
+                raise ConfigError(f"unknown seasons {sorted(unknown)}; choose from {SEASONS}")
+            found = [p for p in found if p.parent.parent.name.rsplit("_", 1)[-1] in seasons]
+        what = f"SEN12MS S1 patches ({', '.join(seasons)})" if seasons else "SEN12MS S1 patches"
+        self.s1 = require(found, self.root, what, self.layout)
         self.normalize = normalize
 
     def __len__(self) -> int:

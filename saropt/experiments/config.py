@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
-from annotated_types import Ge, Gt, Lt
+from annotated_types import Ge, Gt, Le, Lt
 from jsonargparse import ArgumentParser
 
 from saropt.errors import ConfigError
@@ -45,6 +45,8 @@ __all__ = [
 PositiveInt = Annotated[int, Gt(0)]
 NonNegativeInt = Annotated[int, Ge(0)]
 PositiveFloat = Annotated[float, Gt(0)]
+NonNegativeFloat = Annotated[float, Ge(0)]
+UnitInterval = Annotated[float, Ge(0), Le(1)]
 OpenUnitInterval = Annotated[float, Gt(0), Lt(1)]
 
 C = TypeVar("C")

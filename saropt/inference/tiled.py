@@ -33,6 +33,9 @@ from saropt.io.write import RasterWriter
 #: returns (N, C_out, T, T) in output units.
 BatchPredictor = Callable[[list[np.ndarray]], np.ndarray]
 
+#: Bands written and the function that makes them from a block of blended predictions.
+Finisher = tuple[int, Callable[[np.ndarray], np.ndarray]]
+
 
 @dataclass(frozen=True)
 class TiledOptions:
@@ -101,6 +104,7 @@ def predict_scene(
     nodata: float | None = None,
     descriptions: Sequence[str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    finish: Finisher | None = None,
 ) -> Path:
     """Predict a whole scene tile by tile and write it as a GeoTIFF on the first input's grid.
 
@@ -114,6 +118,9 @@ def predict_scene(
         nodata: Output nodata value to record.
         descriptions: Output band descriptions.
         progress: Called with (tiles done, tiles in total).
+        finish: ``(bands written, function)``: the function maps the blended prediction
+            (out_bands, rows, cols) of each block to the bands written (an argmax class
+            band appended to probabilities, say); ``descriptions`` then name those.
 
     Returns:
         The output path.
@@ -130,9 +137,11 @@ def predict_scene(
     h, w = grid.shape
     windows = list(iter_windows(h, w, opt.tile, opt.overlap))
     job = _SceneJob(list(inputs), predict, out_bands, np.dtype(out_dtype), opt,
-                    blend_weights(opt.tile, opt.overlap), h, len(windows), progress)  # fmt: skip
+                    blend_weights(opt.tile, opt.overlap), h, len(windows), progress,
+                    finish[1] if finish else None)  # fmt: skip
+    written = finish[0] if finish else out_bands
     with RasterWriter(
-        output, grid, out_bands, job.dtype, nodata=nodata, descriptions=descriptions
+        output, grid, written, job.dtype, nodata=nodata, descriptions=descriptions
     ) as writer:
         for c0 in range(0, w, opt.panel):
             c1 = min(w, c0 + opt.panel)
@@ -154,6 +163,7 @@ class _SceneJob:
     height: int
     total: int
     progress: Callable[[int, int], None] | None
+    finish: Callable[[np.ndarray], np.ndarray] | None = None
     done: int = 0
 
     def add_batch(
@@ -197,6 +207,8 @@ class _SceneJob:
             rows = (starts[k + 1] if k + 1 < len(starts) else self.height) - top
             core = slice(c0 - left, c1 - left)
             value = acc[:, :rows, core] / wsum[None, :rows, core]
+            if self.finish is not None:
+                value = self.finish(value)
             if np.issubdtype(self.dtype, np.integer):
                 info = np.iinfo(self.dtype)
                 value = np.clip(np.rint(value), info.min, info.max)

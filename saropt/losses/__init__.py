@@ -1,5 +1,13 @@
 """Losses as function + nn.Module pairs."""
 
+from saropt.losses.classification import (
+    CrossModalTriplet,
+    SoftLabelKL,
+    cross_modal_triplet,
+    label_intersection,
+    modality_bce,
+    soft_label_kl,
+)
 from saropt.losses.gan import (
     DiscriminatorLoss,
     GeneratorLoss,
@@ -17,15 +25,21 @@ from saropt.losses.matching import (
 )
 
 __all__ = [
+    "CrossModalTriplet",
     "DiscriminatorLoss",
     "GeneratorLoss",
     "HardestTripletLoss",
     "SmoothCrossEntropy",
+    "SoftLabelKL",
+    "cross_modal_triplet",
     "discriminator_loss",
     "gan_loss",
     "gaussian_kl",
     "gaussian_shift_target",
     "generator_loss",
     "hardest_triplet_loss",
+    "label_intersection",
+    "modality_bce",
     "smooth_cross_entropy",
+    "soft_label_kl",
 ]

@@ -1,9 +1,12 @@
 """Pure torch.nn models and their registry: ``create_model(name, **kw)``, ``list_models()``."""
 
 from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN models)
+from saropt.models import crossmodal as _crossmodal  # noqa: F401  (registers the classifier)
 from saropt.models import matching as _matching  # noqa: F401  (registers matching models)
+from saropt.models import resnet as _resnet  # noqa: F401  (registers resnet18, resnet50)
 from saropt.models import vaegan as _vaegan  # noqa: F401  (registers the VAE-GAN)
 from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator, TranslationGenerator
+from saropt.models.crossmodal import MODALITIES, CrossModalClassifier, Modality
 from saropt.models.matching import (
     PseudoSiameseMatcher,
     ShiftClassifier,
@@ -12,13 +15,18 @@ from saropt.models.matching import (
     peak_shift,
 )
 from saropt.models.registry import create_model, list_models, register
+from saropt.models.resnet import ResNet, resnet18, resnet50
 from saropt.models.vaegan import VariationalSARGenerator
 from saropt.models.weights import load_model, read_config, save_model
 
 __all__ = [
+    "MODALITIES",
     "CloudRemovalGenerator",
+    "CrossModalClassifier",
+    "Modality",
     "PatchGANDiscriminator",
     "PseudoSiameseMatcher",
+    "ResNet",
     "ShiftClassifier",
     "TranslationGenerator",
     "TwoStreamDescriptor",
@@ -30,5 +38,7 @@ __all__ = [
     "peak_shift",
     "read_config",
     "register",
+    "resnet18",
+    "resnet50",
     "save_model",
 ]

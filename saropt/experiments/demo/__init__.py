@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from saropt import __version__
+from saropt.experiments.demo.classification import stage_classification
 from saropt.experiments.demo.cloud_removal import stage_cloud_removal
 from saropt.experiments.demo.context import DemoContext, Stage
 from saropt.experiments.demo.database import stage_database
@@ -27,6 +28,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("multimodal database", stage_database),
     ("cloud removal", stage_cloud_removal),
     ("matching", stage_matching),
+    ("cross-modal classification", stage_classification),
 ]
 
 

@@ -1,0 +1,131 @@
+"""Land-cover class probabilities of a whole scene from Sentinel-1, Sentinel-2 or both,
+with a cross-modal classifier trained by ``saropt train classification``.
+
+A window of the model's patch size slides over the scene (half a patch apart by default);
+each window's predicted class distribution fills the window and overlapping windows are
+blended by :func:`~saropt.inference.tiled.predict_scene`, so memory stays flat whatever the
+scene's size. The output GeoTIFF holds, on the input's grid: one probability band per
+class, then (with both modalities) the disagreement 1 - sum_c min(p_S1(c), p_S2(c)) of
+the two predictions (the probability bands are their mean), then the class band (1..C, the
+most probable class of the blended probabilities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from saropt.errors import BandCountError, ConfigError
+from saropt.inference.tiled import TiledOptions, predict_scene
+from saropt.io.grid import PathLike
+from saropt.io.raster import read_info
+from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.models import CrossModalClassifier, Modality, load_model
+
+
+@torch.inference_mode()
+def classify_patches(
+    model: CrossModalClassifier, images: dict[Modality, np.ndarray], *, device: str = "cpu"
+) -> dict[Modality, np.ndarray]:
+    """Class probabilities of patches held in memory, per modality.
+
+    Args:
+        images: ``{"s1": (N, 2, H, W) dB, "s2": (N, C, H, W) digital numbers}``, either or
+            both.
+
+    Returns:
+        ``{modality: (N, classes) probabilities}``.
+    """
+    norm = {"s1": normalize_s1, "s2": normalize_s2}
+    out: dict[Modality, np.ndarray] = {}
+    for m, raw in images.items():
+        x = torch.from_numpy(norm[m](raw.astype(np.float32))).to(device)
+        out[m] = model.eval().predict(x, m).double().cpu().numpy()
+    return out
+
+
+def _check_inputs(
+    model: CrossModalClassifier, config: dict[str, object], given: dict[Modality, PathLike]
+) -> None:
+    trained = list(config.get("modalities") or ["s1", "s2"])  # type: ignore[call-overload]
+    for m, path in given.items():
+        if m not in trained:
+            raise ConfigError(
+                f"these weights were trained on {', '.join(trained)} only; they cannot "
+                f"classify --{m}"
+            )
+        count = read_info(path).count
+        if count != model.channels[m]:
+            raise BandCountError(
+                f"'{path}' has {count} bands; the model takes {model.channels[m]} for {m}"
+            )
+
+
+def classify_scene(
+    s1: PathLike | None,
+    s2: PathLike | None,
+    weights: PathLike,
+    output: PathLike,
+    *,
+    stride: int | None = None,
+    batch_size: int = 64,
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write a scene's class probabilities (and class band) as a float32 GeoTIFF.
+
+    Args:
+        s1: Sentinel-1 VV, VH in dB, or None.
+        s2: Sentinel-2 with the model's bands (digital numbers x10000), or None; at least
+            one of the two, on one grid when both.
+        weights: ``classifier.safetensors`` from training.
+        output: GeoTIFF to write (atomically).
+        stride: Pixels between windows, from half the model's patch (the default) to one
+            patch.
+        batch_size: Windows per model call.
+
+    Raises:
+        ConfigError: No input, or weights that are not a cross-modal classifier, or a
+            modality the weights were not trained on.
+        BandCountError: An input with other bands than the model takes.
+        GridMismatchError, CRSMismatchError: The two inputs are not on one grid.
+    """
+    pairs: list[tuple[Modality, PathLike | None]] = [("s1", s1), ("s2", s2)]
+    given: dict[Modality, PathLike] = {m: p for m, p in pairs if p}
+    if not given:
+        raise ConfigError("classify needs --s1, --s2 or both")
+    model, config = load_model(weights, device=device)
+    if not isinstance(model, CrossModalClassifier):
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not a cross-modal classifier")
+    _check_inputs(model, config, given)
+    patch = int(config.get("patch_size", 64))
+    step = stride or max(1, patch // 2)
+    if not patch - patch // 2 <= step <= patch:
+        raise ConfigError(
+            f"stride must be between half the patch size and the patch size {patch}; got {step}"
+        )
+    names = list(config.get("class_names") or [f"class_{k + 1}" for k in range(model.classes)])
+    c, both = model.classes, len(given) == 2
+
+    def predict(arrays: list[np.ndarray]) -> np.ndarray:
+        probs = classify_patches(model, dict(zip(given, arrays, strict=True)), device=device)
+        p = np.mean(list(probs.values()), axis=0)
+        if both:
+            agree = np.minimum(probs["s1"], probs["s2"]).sum(1, keepdims=True)
+            p = np.concatenate([p, 1.0 - agree], axis=1)
+        return np.broadcast_to(p[:, :, None, None], (*p.shape, patch, patch))
+
+    def finish(block: np.ndarray) -> np.ndarray:
+        label = block[:c].argmax(0)[None] + 1.0
+        return np.concatenate([block, label])
+
+    bands = c + int(both)
+    descriptions = [f"p_{n}" for n in names] + (["disagreement"] if both else []) + ["class"]
+    return predict_scene(
+        list(given.values()), output, predict, out_bands=bands, out_dtype="float32",
+        options=TiledOptions(patch, patch - step, batch_size, max(2048, patch)),
+        descriptions=descriptions, progress=progress, finish=(bands + 1, finish),
+    )  # fmt: skip
