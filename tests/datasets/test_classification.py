@@ -22,6 +22,7 @@ from saropt.errors import ConfigError, GridMismatchError
 from saropt.io.raster import Raster
 from saropt.io.write import write_raster
 from tests.conftest import utm_grid
+from tests.datasets.test_dream_and_samplers import database  # noqa: F401  (fixture)
 from tests.datasets.test_readers import sen12ms  # noqa: F401  (fixture)
 
 
@@ -107,3 +108,13 @@ def test_rasters_source_checks_the_label_grid(tmp_path: Path) -> None:
         ClassificationDataModule("rasters", s1=s1, s2=s2, labels=other).aligned()
     with pytest.raises(ConfigError, match=r"data\.s1"):
         ClassificationDataModule("rasters", s1=s1).aligned()
+
+
+def test_dream_tiles_give_osm_class_soft_labels(database: Path) -> None:  # noqa: F811
+    data = ClassificationDataModule("dream", database, patch_size=32, train_length=8)
+    assert data.class_names == ("none", "vegetation", "water", "road", "building")
+    train, val = data.aligned()
+    assert len(train) == 8 and len(val) > 0
+    s = train[0]
+    assert s["label"].shape == (5,) and s["label"].sum().item() == pytest.approx(1.0)
+    assert s["optical"].shape == (13, 32, 32) and s["sar"].shape == (2, 32, 32)

@@ -74,3 +74,37 @@ def test_bigearthnet_pairs_through_the_training_loop(data_dir: Path, tmp_path: P
     _, config = load_model(tmp_path / "classifier.safetensors")
     assert config["kwargs"]["s2_channels"] == 12
     assert np.load(tmp_path / "predictions.npz")["p_s2"].shape == (1, 19)
+
+
+def test_cli_train_refuses_a_label_raster_on_another_grid(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from saropt.cli.main import EXIT_BAD_INPUT, app
+    from saropt.io.raster import Raster
+    from saropt.io.write import write_raster
+    from tests.conftest import utm_grid
+
+    rng = np.random.default_rng(0)
+    g = {"height": 64, "width": 64}
+    s1 = write_raster(
+        tmp_path / "s1.tif",
+        Raster(rng.normal(-12, 3, (2, 64, 64)).astype(np.float32), utm_grid(**g)),
+    )
+    s2 = write_raster(
+        tmp_path / "s2.tif",
+        Raster(rng.integers(1, 4000, (13, 64, 64)).astype(np.uint16), utm_grid(**g)),
+    )
+    lc = write_raster(tmp_path / "lc.tif", Raster(np.ones((1, 32, 32), np.uint8),
+                                                  utm_grid(32, 32, res=20.0)))  # fmt: skip
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, [
+        "train", "classification", "--out", str(out), "--set", "data.source=rasters",
+        "--set", f"data.s1={s1}", "--set", f"data.s2={s2}", "--set", f"data.labels={lc}",
+    ])  # fmt: skip
+    assert res.exit_code == EXIT_BAD_INPUT, res.output
+    assert "GridMismatchError" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+    bad = CliRunner().invoke(app, ["train", "classification", "--out", str(out), "--set",
+                                   "model.setting=CTX"])  # fmt: skip
+    assert bad.exit_code == EXIT_BAD_INPUT and "model.setting" in bad.output
+    assert not out.exists()

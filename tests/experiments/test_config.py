@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import ConfigError
+from saropt.experiments.classification import ClassificationConfig
 from saropt.experiments.cloud_removal import CloudRemovalConfig
 from saropt.experiments.config import dump_config, load_config, parse_overrides
 from saropt.experiments.hard_negatives import HardNegativeConfig
@@ -39,9 +40,25 @@ def test_each_tiny_yaml_is_its_experiments_defaults(name: str, cls: type) -> Non
     assert load_config(cls, CONFIGS / name) == cls()
 
 
+@pytest.mark.parametrize("setting", ["baseline", "C", "CM", "CT", "CTM"])
+def test_each_classification_yaml_is_the_defaults_in_its_setting(setting: str) -> None:
+    cfg = load_config(ClassificationConfig, CONFIGS / f"classification_{setting}.yaml")
+    assert cfg == load_config(ClassificationConfig, overrides=[f"model.setting={setting}"])
+
+
+def test_the_sen12ms_config_is_the_papers_network() -> None:
+    cfg = load_config(ClassificationConfig, CONFIGS / "classification_sen12ms.yaml")
+    assert (cfg.data.source, cfg.data.seasons, cfg.model.backbone) == (
+        "sen12ms",
+        ["winter"],
+        "resnet50",
+    )
+    assert (cfg.model.width, cfg.model.latent, cfg.model.stem) == (64, 1024, "imagenet")
+
+
 def test_every_config_file_is_tested_above() -> None:
     tested = {p.name for p in CONFIGS.glob("*.yaml")} - {"cloud_removal_paper.yaml"}
-    assert len(tested) == 8
+    assert len(tested) == 8 + 6
 
 
 def test_resolved_config_reads_back_equal(tmp_path: Path) -> None:
