@@ -47,3 +47,30 @@ class TestHtmlReport:
         assert "<p>x &lt; y</p>" in text
         assert '<td class="n">0.1235</td>' in text and '<td class="n">7</td>' in text
         assert "src='img/a.png'" in text and (tmp_path / "img" / "a.png").stat().st_size > 0
+
+
+def test_f1_against_size_draws_one_line_per_setting_and_modality() -> None:
+    from saropt.report.classification import f1_size_figure
+
+    runs = {
+        f"{s}/{n}": {"setting": s, "train_length": n, "s1": {"weighted_f1": 0.1 * k},
+                     "s2": {"weighted_f1": 0.2 * k}}
+        for k, (s, n) in enumerate([("C", 128), ("C", 512), ("CTM", 128), ("CTM", 512)])
+    }  # fmt: skip
+    fig = f1_size_figure(runs)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 4
+    c_s2 = next(ln for ln in lines if ln.get_label() == "C S2")
+    assert list(c_s2.get_xdata()) == [128, 512]
+    assert list(c_s2.get_ydata()) == [0.0, 0.2]
+    assert c_s2.get_linestyle() == "-"
+
+
+def test_confusion_figure_counts_dominant_classes() -> None:
+    from saropt.report.classification import confusion_figure
+
+    y = np.array([[0.6, 0.4], [0.2, 0.8], [0.9, 0.1]])
+    p = np.array([[0.4, 0.6], [0.1, 0.9], [0.7, 0.3]])
+    fig = confusion_figure(p, y, ["a", "b"], "t")
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["0", "1", "1", "1"]
