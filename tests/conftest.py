@@ -73,3 +73,21 @@ def classifier_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     out = tmp_path_factory.mktemp("classification")
     cfg = load_config(ClassificationConfig, overrides=[*TINY_CLASSIFICATION, "model.setting=C"])
     return out, train_classification(cfg, out)
+
+
+#: The tiny urban-mapping setup of the tests: two 128 px scenes, 32 px patches (~6 s a run).
+TINY_URBAN = [
+    "data.scene_size=128", "data.scenes=2", "data.patch_size=32", "data.train_length=128",
+    "trainer.max_epochs=5", "model.width=4", "model.lr=0.003", "history_patches=16",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def urban_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """A dual-stream U-Net with MMTM trained once for the experiment, inference and CLI
+    tests: its run folder and results."""
+    from saropt.experiments.config import load_config
+    from saropt.experiments.urban import UrbanConfig, train_urban
+
+    out = tmp_path_factory.mktemp("urban")
+    return out, train_urban(load_config(UrbanConfig, overrides=TINY_URBAN), out)

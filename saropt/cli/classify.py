@@ -15,6 +15,7 @@ from saropt.cli.common import (
     SetOption,
     console,
     friendly_errors,
+    int_list,
     progress_bar,
     resolve_config,
 )
@@ -88,16 +89,6 @@ def train_classification_cmd(
     console.print(f"results: {out / 'results.json'}")
 
 
-def _ints(text: str, what: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ConfigError(f"{what} must be comma-separated integers, got {text!r}") from None
-    if any(v < 0 for v in values):
-        raise ConfigError(f"{what} must not be negative, got {text!r}")
-    return values
-
-
 @train_app.command("classification-study")
 @friendly_errors
 def classification_study_cmd(
@@ -130,8 +121,8 @@ def classification_study_cmd(
         def show(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        study = run_study(cfg, out, settings=chosen, seeds=_ints(seeds, "--seeds"),  # type: ignore[arg-type]
-                          train_lengths=_ints(sizes, "--sizes"), progress=show)  # fmt: skip
+        study = run_study(cfg, out, settings=chosen, seeds=int_list(seeds, "--seeds"),  # type: ignore[arg-type]
+                          train_lengths=int_list(sizes, "--sizes"), progress=show)  # fmt: skip
     rows = {
         s: {k: f"{v[0]:.3f} ± {v[1]:.3f}" for k, v in row.items()}
         for s, row in study["table"].items()

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from saropt.errors import SaroptError
+from saropt.errors import ConfigError, SaroptError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -79,3 +79,14 @@ def resolve_config(cls: type[C], config: Path | None, set_: list[str] | None, sh
         console.print(dump_config(cfg), end="", markup=False, highlight=False)
         raise typer.Exit()
     return cfg
+
+
+def int_list(text: str, what: str) -> tuple[int, ...]:
+    """Comma-separated non-negative integers (``what`` names the option in errors)."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{what} must be comma-separated integers, got {text!r}") from None
+    if any(v < 0 for v in values):
+        raise ConfigError(f"{what} must not be negative, got {text!r}")
+    return values

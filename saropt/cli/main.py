@@ -21,6 +21,7 @@ from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
 from saropt.cli.db import db_app
 from saropt.cli.match import match_app
+from saropt.cli.urban import urban
 
 __all__ = ["EXIT_BAD_INPUT", "app", "main"]
 
@@ -37,6 +38,7 @@ app.add_typer(match_app, name="match")
 app.command("decloud")(decloud)
 app.command("translate")(translate)
 app.command("classify")(classify)
+app.command("urban")(urban)
 
 
 def _version(value: bool) -> None:

@@ -23,12 +23,14 @@ from saropt.losses.matching import (
     hardest_triplet_loss,
     smooth_cross_entropy,
 )
+from saropt.losses.segmentation import PowerJaccard, power_jaccard
 
 __all__ = [
     "CrossModalTriplet",
     "DiscriminatorLoss",
     "GeneratorLoss",
     "HardestTripletLoss",
+    "PowerJaccard",
     "SmoothCrossEntropy",
     "SoftLabelKL",
     "cross_modal_triplet",
@@ -40,6 +42,7 @@ __all__ = [
     "hardest_triplet_loss",
     "label_intersection",
     "modality_bce",
+    "power_jaccard",
     "smooth_cross_entropy",
     "soft_label_kl",
 ]

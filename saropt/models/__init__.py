@@ -4,6 +4,7 @@ from saropt.models import cgan as _cgan  # noqa: F401  (registers the cGAN model
 from saropt.models import crossmodal as _crossmodal  # noqa: F401  (registers the classifier)
 from saropt.models import matching as _matching  # noqa: F401  (registers matching models)
 from saropt.models import resnet as _resnet  # noqa: F401  (registers resnet18, resnet50)
+from saropt.models import urban as _urban  # noqa: F401  (registers the urban U-Nets)
 from saropt.models import vaegan as _vaegan  # noqa: F401  (registers the VAE-GAN)
 from saropt.models.cgan import CloudRemovalGenerator, PatchGANDiscriminator, TranslationGenerator
 from saropt.models.crossmodal import MODALITIES, CrossModalClassifier, Modality
@@ -16,6 +17,7 @@ from saropt.models.matching import (
 )
 from saropt.models.registry import create_model, list_models, register
 from saropt.models.resnet import ResNet, resnet18, resnet50
+from saropt.models.urban import DualStreamUNet, UrbanUNet, fused_probability
 from saropt.models.vaegan import VariationalSARGenerator
 from saropt.models.weights import load_model, read_config, save_model
 
@@ -23,6 +25,7 @@ __all__ = [
     "MODALITIES",
     "CloudRemovalGenerator",
     "CrossModalClassifier",
+    "DualStreamUNet",
     "Modality",
     "PatchGANDiscriminator",
     "PseudoSiameseMatcher",
@@ -30,8 +33,10 @@ __all__ = [
     "ShiftClassifier",
     "TranslationGenerator",
     "TwoStreamDescriptor",
+    "UrbanUNet",
     "VariationalSARGenerator",
     "create_model",
+    "fused_probability",
     "list_models",
     "load_model",
     "ncc_shifts",

@@ -19,6 +19,7 @@ from saropt.experiments.keypoints import TranslateMatchConfig
 from saropt.experiments.pairs import BinaryMatchConfig, DescriptorConfig
 from saropt.experiments.shift import RealShiftConfig, ShiftConfig
 from saropt.experiments.translation import TranslationConfig
+from saropt.experiments.urban import UrbanConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -34,6 +35,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
         ("matching_descriptor_tiny.yaml", DescriptorConfig),
         ("matching_translate_sift_tiny.yaml", TranslateMatchConfig),
         ("matching_hard_negatives_tiny.yaml", HardNegativeConfig),
+        ("urban_tiny.yaml", UrbanConfig),
     ],
 )
 def test_each_tiny_yaml_is_its_experiments_defaults(name: str, cls: type) -> None:
@@ -56,9 +58,15 @@ def test_the_sen12ms_config_is_the_papers_network() -> None:
     assert (cfg.model.width, cfg.model.latent, cfg.model.stem) == (64, 1024, "imagenet")
 
 
+def test_the_urban_paper_config_is_the_papers_training() -> None:
+    cfg = load_config(UrbanConfig, CONFIGS / "urban_paper.yaml")
+    assert (cfg.model.width, cfg.model.lr, cfg.model.weight_decay) == (64, 1e-4, 0.01)
+    assert (cfg.data.batch_size, cfg.trainer.max_epochs, cfg.data.source) == (8, 15, "gum")
+
+
 def test_every_config_file_is_tested_above() -> None:
     tested = {p.name for p in CONFIGS.glob("*.yaml")} - {"cloud_removal_paper.yaml"}
-    assert len(tested) == 8 + 6
+    assert len(tested) == 9 + 6 + 1
 
 
 def test_resolved_config_reads_back_equal(tmp_path: Path) -> None:

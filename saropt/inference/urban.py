@@ -1,0 +1,96 @@
+"""Built-up maps of whole scenes from Sentinel-1 and Sentinel-2 with a network trained by
+``saropt train urban``.
+
+The network is fully convolutional: tiles (256 px by default, overlapping by 32) go
+through it in batches and overlapping tiles are blended by
+:func:`~saropt.inference.tiled.predict_scene`, so memory stays flat whatever the scene's
+size. The output GeoTIFF (float32, on the inputs' grid) holds the urban probability (the
+mean of the heads), the binary map (probability > 0.5) and, with ``branches``, each head's
+probability (for the dual-stream U-Net: SAR, then optical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from saropt.datasets.urban_datamodule import select_optical
+from saropt.errors import BandCountError, ConfigError
+from saropt.inference.tiled import TiledOptions, predict_scene
+from saropt.io.grid import PathLike
+from saropt.io.raster import read_info
+from saropt.io.sentinel import S2_BANDS, normalize_s1, normalize_s2
+from saropt.metrics.segmentation import THRESHOLD
+from saropt.models import load_model
+from saropt.models.urban import model_heads
+
+#: Registry names of the urban networks.
+URBAN_MODELS: tuple[str, ...] = ("dual_stream_unet", "urban_unet")
+
+
+def urban_scene(
+    s1: PathLike,
+    s2: PathLike,
+    weights: PathLike,
+    output: PathLike,
+    *,
+    branches: bool = False,
+    tile: int = 256,
+    overlap: int = 32,
+    batch_size: int = 4,
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write a scene's urban probability and binary map.
+
+    Args:
+        s1: Sentinel-1 VV, VH in dB.
+        s2: Sentinel-2 digital numbers: the model's bands in its order, or all 13 bands.
+        weights: ``urban.safetensors`` from training.
+        output: GeoTIFF to write (atomically).
+        branches: Also write each head's probability.
+        tile, overlap: Tile side and overlap in pixels (multiples of 4).
+
+    Raises:
+        ConfigError: Weights of another model, or tiles that are not multiples of 4.
+        BandCountError: An input with other bands than the model takes.
+        GridMismatchError, CRSMismatchError: The two inputs are not on one grid.
+    """
+    model, config = load_model(weights, device=device)
+    if config["model"] not in URBAN_MODELS:
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not an urban network "
+                          "(train one with saropt train urban)")  # fmt: skip
+    if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
+        raise ConfigError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 "
+                          "with overlap below the tile")  # fmt: skip
+    bands = tuple(config.get("optical_bands") or S2_BANDS)
+    sar_count, opt_count = read_info(s1).count, read_info(s2).count
+    if sar_count != 2:
+        raise BandCountError(f"'{s1}' has {sar_count} bands; the model takes VV and VH")
+    if opt_count not in (len(bands), len(S2_BANDS)):
+        raise BandCountError(f"'{s2}' has {opt_count} bands; the model takes {list(bands)} "
+                             f"(or all {len(S2_BANDS)} Sentinel-2 bands)")  # fmt: skip
+    heads = model_heads(model)
+
+    @torch.inference_mode()
+    def predict(arrays: list[np.ndarray]) -> np.ndarray:
+        sar = normalize_s1(arrays[0].astype(np.float32))
+        opt = np.stack([select_optical(a, bands, str(s2)) for a in arrays[1]])
+        x_opt = torch.from_numpy(normalize_s2(opt.astype(np.float32))).to(device)
+        prob = torch.sigmoid(model(torch.from_numpy(sar).to(device), x_opt).float())
+        parts = [prob.mean(1, keepdim=True)] + ([prob] if branches else [])
+        return torch.cat(parts, 1).cpu().numpy()
+
+    def finish(block: np.ndarray) -> np.ndarray:
+        return np.concatenate([block[:1], (block[:1] > THRESHOLD).astype(block.dtype), block[1:]])
+
+    out_bands = 1 + (len(heads) if branches else 0)
+    names = ["urban_probability", "urban"] + ([f"p_{h}" for h in heads] if branches else [])
+    return predict_scene(
+        [s1, s2], output, predict, out_bands=out_bands, out_dtype="float32",
+        options=TiledOptions(tile, overlap, batch_size, max(2048, tile)),
+        descriptions=names, progress=progress, finish=(out_bands + 1, finish),
+    )  # fmt: skip
