@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/correlation.py
 	$(BIN)/python benchmarks/tiepoints.py
 	$(BIN)/python benchmarks/classification.py
+	$(BIN)/python benchmarks/urban.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -80,6 +80,9 @@ class TestCommands:
         assert (tmp_path / "d" / "scene" / "manifest.json").exists()
         assert "SAR-optical matching" in html
         assert (tmp_path / "d" / "matching" / "tiepoints" / "corrected.tif").exists()
+        assert "Urban mapping" in html and (tmp_path / "d" / "img" / "urban_maps.png").exists()
+        urban = read_raster(tmp_path / "d" / "urban" / "urban_scene.tif")
+        assert urban.count == 4 and urban.grid.shape == (128, 128)
 
 
 def _leftovers(folder: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from saropt.report import Section, rgb, save_png, stretch, write_report
 
@@ -74,3 +75,35 @@ def test_confusion_figure_counts_dominant_classes() -> None:
     fig = confusion_figure(p, y, ["a", "b"], "t")
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     assert texts == ["0", "1", "1", "1"]
+
+
+def test_urban_error_map_colours_each_outcome() -> None:
+    from saropt.report.urban import ERROR_COLOURS, busiest_window, error_map
+
+    prob = np.array([[0.9, 0.9], [0.1, 0.1]])
+    label = np.array([[1, 0], [1, 0]])
+    m = error_map(prob, label)
+    assert tuple(m[0, 0]) == ERROR_COLOURS["true positive"]
+    assert tuple(m[0, 1]) == ERROR_COLOURS["false positive"]
+    assert tuple(m[1, 0]) == ERROR_COLOURS["false negative"]
+    assert tuple(m[1, 1]) == ERROR_COLOURS["true negative"]
+    big = np.zeros((40, 40))
+    big[30:36, 22:28] = 1
+    rows, cols = busiest_window(big, 16)
+    assert big[rows, cols].sum() == 36 and rows.stop - rows.start == 16
+
+
+def test_utilisation_bars_and_d_util_curve() -> None:
+    from saropt.report.urban import d_util_figure, utilisation_figure
+
+    paper = {"u_sar_given_opt": [0.37, 0.12, 5], "u_opt_given_sar": [0.17, 0.04, 5],
+             "d_util": [0.2, 0.14, 5]}  # fmt: skip
+    fig = utilisation_figure(paper)
+    heights = [round(p.get_height(), 3) for p in fig.axes[0].patches]
+    assert heights == [0.37, 0.17, 0.2]
+    history = [{"epoch": float(e), "d_util": 0.1 * e, "u_sar_given_opt": 0.2 * e,
+                "u_opt_given_sar": 0.1 * e} for e in (1, 2, 3)]  # fmt: skip
+    lines = d_util_figure([history]).axes[0].get_lines()
+    d = next(ln for ln in lines if ln.get_label() == "d_util")
+    assert list(d.get_xdata()) == [1.0, 2.0, 3.0]
+    assert list(d.get_ydata()) == pytest.approx([0.1, 0.2, 0.3])

@@ -17,6 +17,7 @@ from saropt.experiments.demo.context import DemoContext, Stage
 from saropt.experiments.demo.database import stage_database
 from saropt.experiments.demo.matching import stage_matching
 from saropt.experiments.demo.scene import stage_clouds, stage_scene
+from saropt.experiments.demo.urban import stage_urban
 from saropt.report import Section, write_report
 
 __all__ = ["STAGES", "DemoContext", "Stage", "run_demo"]
@@ -29,6 +30,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("cloud removal", stage_cloud_removal),
     ("matching", stage_matching),
     ("cross-modal classification", stage_classification),
+    ("urban mapping", stage_urban),
 ]
 
 
