@@ -99,9 +99,11 @@ def urban_study_cmd(
         "mmtm,dual,sar,opt,input"
     ),
 ) -> None:
-    """Every setting over several seeds: the paper's Table I (mean ± std) and the
-    utilisation rates."""
+    """Every setting over several seeds: the paper's Table I (mean ± std), the
+    utilisation rates, and their figures (bars over seeds, d_util after every epoch)."""
     from saropt.experiments.urban import SETTINGS, UrbanConfig, run_study
+    from saropt.report import save_figure
+    from saropt.report.urban import d_util_figure, utilisation_figure
 
     cfg = resolve_config(UrbanConfig, config, set_, print_config)
     chosen = tuple(s.strip() for s in settings.split(",") if s.strip())
@@ -119,4 +121,10 @@ def urban_study_cmd(
     console.print(scores_table(study["table"]["rows"], f"mean ± std over seeds {seeds}"))
     if "utilisation" in study["table"]:
         console.print(_utilisation_line(study["table"]["utilisation"]))
+        runs = [r for r in study["runs"].values() if r["setting"] == "mmtm"]
+        save_figure(utilisation_figure(study["table"]["utilisation"],
+                                       f"MMTM, mean ± std over {len(runs)} seeds"),
+                    out / "utilisation.png")  # fmt: skip
+        save_figure(d_util_figure([r["history"] for r in runs]), out / "d_util.png")
+        console.print(f"figures: {out / 'utilisation.png'}, {out / 'd_util.png'}")
     console.print(f"study: {out / 'study.json'}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -220,13 +219,3 @@ class SEN12GUM(Dataset[Sample]):
         if self.augment:
             arrays = flip_rotate(arrays, torch.Generator().manual_seed(self.seed * 7919 + i))
         return _sample(*arrays)
-
-
-def positive_share(data: Dataset[Any], limit: int = 64) -> float:
-    """Share of built-up pixels among the valid ones of the first ``limit`` samples."""
-    pos = tot = 0.0
-    for i in range(min(limit, len(data))):  # type: ignore[arg-type]
-        s = data[i]
-        pos += float((s["label"] * s["valid"]).sum())
-        tot += float(s["valid"].sum())
-    return pos / tot if tot else 0.0

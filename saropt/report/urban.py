@@ -83,7 +83,8 @@ def utilisation_figure(utilisation: dict[str, Any], title: str = "") -> plt.Figu
             ("d_util", "d_util"))  # fmt: skip
     means, errs = zip(*(_mean_err(utilisation[k]) for k, _ in keys), strict=True)
     fig, ax = plt.subplots(figsize=(3.8, 3.0))
-    ax.bar(range(3), means, yerr=errs, capsize=4, color=["tab:blue", "tab:orange", "0.5"])
+    yerr = errs if any(errs) else None  # one run: no spread to draw
+    ax.bar(range(3), means, yerr=yerr, capsize=4, color=["tab:blue", "tab:orange", "0.5"])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(3), [name for _, name in keys])
     ax.set_ylabel("conditional utilisation rate")

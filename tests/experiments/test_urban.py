@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from saropt.cli.main import app
 from saropt.experiments.config import load_config
 from saropt.experiments.urban import UrbanConfig, build_data, run_study, train_urban
 from saropt.metrics.segmentation import utilisation_rates
@@ -67,13 +69,23 @@ def test_study_tables_seeds_and_resumes(tmp_path: Path, monkeypatch: pytest.Monk
     assert (
         run_study(cfg, tmp_path, settings=("sar", "mmtm"), seeds=(0, 1))["table"] == study["table"]
     )
+    sets = [a for o in [*TINY_URBAN, "trainer.max_epochs=1"] for a in ("--set", o)]
+    res = CliRunner().invoke(app, ["train", "urban-study", "--out", str(tmp_path), *sets,
+                                   "--settings", "sar,mmtm", "--seeds", "0,1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "mean ± std over seeds 0,1" in res.output and "d_util" in res.output
+    for name in ("utilisation.png", "d_util.png"):  # the figures, from the resumed runs
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_runs_on_a_database_and_on_the_gum_layout(database: Path, tmp_path: Path) -> None:  # noqa: F811
     fast = [*TINY_URBAN, "trainer.max_epochs=1", "history_patches=0"]
     on_db = [*fast, "data.source=dream", f"data.root={database}"]
     cfg = load_config(UrbanConfig, overrides=on_db)
-    r = train_urban(cfg, tmp_path / "dream")
+    sets = [a for o in on_db for a in ("--set", o)]  # the user's command, on the database
+    res = CliRunner().invoke(app, ["train", "urban", "--out", str(tmp_path / "dream"), *sets])
+    assert res.exit_code == 0, res.output
+    r = json.loads((tmp_path / "dream" / "results.json").read_text())
     data = build_data(cfg)
     data.setup()
     assert data.train is not None and data.val is not None
