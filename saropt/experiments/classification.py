@@ -28,10 +28,12 @@ from saropt.experiments.config import (
     TrainerConfig,
     UnitInterval,
     config_dict,
+    finished_results,
     save_config,
     save_results,
 )
 from saropt.experiments.fitting import fit
+from saropt.io.atomic import write_text_atomic
 from saropt.metrics.classification import homogeneity, multilabel_scores, retrieval_recall
 from saropt.models import MODALITIES, CrossModalClassifier, Modality, save_model
 from saropt.tasks.classification import IMAGE_KEY, CrossModalTask
@@ -212,17 +214,6 @@ def train_classification(
     return results
 
 
-def _done(out: Path, cfg: ClassificationConfig) -> dict[str, Any] | None:
-    """The results of a finished run with this very config, else None."""
-    from saropt.experiments.config import dump_config
-
-    res, conf = out / "results.json", out / "config.yaml"
-    if res.exists() and conf.exists() and conf.read_text() == dump_config(cfg):
-        loaded: dict[str, Any] = json.loads(res.read_text())
-        return loaded
-    return None
-
-
 def run_study(
     cfg: ClassificationConfig,
     out: str | Path,
@@ -252,7 +243,7 @@ def run_study(
         folder = out / (f"size{n}" if n else "") / setting / f"seed{seed}"
         if progress:
             progress(i, len(jobs), f"{setting} seed {seed}" + (f", {n} patches" if n else ""))
-        result = _done(folder, run_cfg) or train_classification(run_cfg, folder)
+        result = finished_results(folder, run_cfg) or train_classification(run_cfg, folder)
         runs[str(folder.relative_to(out))] = {
             "setting": setting, "seed": seed,
             "train_length": run_cfg.data.train_length, **result,
@@ -260,7 +251,7 @@ def run_study(
     if progress:
         progress(len(jobs), len(jobs), "done")
     study = {"runs": runs, "table": study_table(runs, cfg.data.train_length)}
-    (out / "study.json").write_text(json.dumps(study, indent=2))
+    write_text_atomic(out / "study.json", json.dumps(study, indent=2))
     return study
 
 

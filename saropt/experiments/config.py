@@ -205,3 +205,13 @@ def save_results(results: dict[str, Any], out: str | Path) -> Path:
 def save_config(cfg: Any, out: str | Path) -> Path:
     """Write the resolved config to ``out/config.yaml`` (atomically); returns the path."""
     return write_text_atomic(Path(out) / CONFIG_NAME, dump_config(cfg))
+
+
+def finished_results(out: str | Path, cfg: Any) -> dict[str, Any] | None:
+    """The results of a run in ``out`` that finished with this very config, else None: how
+    a study resumes without training a finished run again."""
+    res, conf = Path(out) / RESULTS_NAME, Path(out) / CONFIG_NAME
+    if res.exists() and conf.exists() and conf.read_text() == dump_config(cfg):
+        loaded: dict[str, Any] = json.loads(res.read_text())
+        return loaded
+    return None

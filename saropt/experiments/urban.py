@@ -30,11 +30,12 @@ from saropt.experiments.config import (
     PositiveInt,
     TrainerConfig,
     config_dict,
-    dump_config,
+    finished_results,
     save_config,
     save_results,
 )
 from saropt.experiments.fitting import fit
+from saropt.io.atomic import write_text_atomic
 from saropt.metrics.segmentation import BinaryCounts, binary_counts, utilisation_rates
 from saropt.models import DualStreamUNet, save_model
 from saropt.models.urban import Cutoff, model_heads
@@ -230,15 +231,6 @@ def train_urban(cfg: UrbanConfig, out: str | Path, *, progress: bool = False) ->
     return results
 
 
-def _done(out: Path, cfg: UrbanConfig) -> dict[str, Any] | None:
-    """The results of a finished run with this very config, else None."""
-    res, conf = out / "results.json", out / "config.yaml"
-    if res.exists() and conf.exists() and conf.read_text() == dump_config(cfg):
-        loaded: dict[str, Any] = json.loads(res.read_text())
-        return loaded
-    return None
-
-
 def run_study(
     cfg: UrbanConfig,
     out: str | Path,
@@ -260,12 +252,12 @@ def run_study(
         folder = out / setting / f"seed{seed}"
         if progress:
             progress(i, len(jobs), f"{setting} seed {seed}")
-        result = _done(folder, run_cfg) or train_urban(run_cfg, folder)
+        result = finished_results(folder, run_cfg) or train_urban(run_cfg, folder)
         runs[f"{setting}/seed{seed}"] = {"seed": seed, **result}
     if progress:
         progress(len(jobs), len(jobs), "done")
     study = {"runs": runs, "table": study_table(runs)}
-    (out / "study.json").write_text(json.dumps(study, indent=2))
+    write_text_atomic(out / "study.json", json.dumps(study, indent=2))
     return study
 
 
