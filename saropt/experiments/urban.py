@@ -48,7 +48,8 @@ SETTINGS: tuple[Setting, ...] = ("mmtm", "dual", "sar", "opt", "input")
 @dataclass
 class UrbanModel:
     """The ``model:`` section. The paper's network is ``width: 64`` with the authors' MMTM
-    (``ratio: 1``, ``gate: sigmoid``) trained by AdamW at ``lr: 1e-4`` for 15 epochs
+    (``ratio: 1``, ``gate: sigmoid``, excitation layers at torch's default initialisation,
+    ``excite_init: pytorch``) trained by AdamW at ``lr: 1e-4`` for 15 epochs
     (``configs/urban_paper.yaml``). The CPU default is width 8 at ``lr: 1e-3``: with 6
     epochs of 32 batches, 1e-4 leaves the tiny network far from converged."""
 
@@ -56,6 +57,7 @@ class UrbanModel:
     width: PositiveInt = 8
     ratio: PositiveFloat = 1.0
     gate: Literal["sigmoid", "double_sigmoid"] = "sigmoid"
+    excite_init: Literal["zero", "pytorch"] = "pytorch"
     lr: PositiveFloat = 1e-3
     weight_decay: NonNegativeFloat = 0.01
 
@@ -107,7 +109,7 @@ def model_spec(cfg: UrbanConfig) -> tuple[str, dict[str, Any]]:
     bands = {"sar_channels": 2, "optical_channels": len(cfg.data.optical_bands), "width": m.width}
     if m.setting in ("mmtm", "dual"):
         return "dual_stream_unet", {**bands, "mmtm": m.setting == "mmtm", "ratio": m.ratio,
-                                    "gate": m.gate}  # fmt: skip
+                                    "gate": m.gate, "excite_init": m.excite_init}  # fmt: skip
     return "urban_unet", {**bands, "inputs": "both" if m.setting == "input" else m.setting}
 
 

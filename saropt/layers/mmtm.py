@@ -22,6 +22,7 @@ from torch import nn
 
 Gate = Literal["double_sigmoid", "sigmoid"]
 Stream = Literal["a", "b"]
+ExciteInit = Literal["zero", "pytorch"]
 
 
 def mmtm(
@@ -68,9 +69,10 @@ class MMTM(nn.Module):
         ratio: The joint layer has 2 (C_a + C_b) / ratio units (Joze et al. use 4, the
             urban-mapping authors 1).
         gate: "double_sigmoid" or "sigmoid" (:func:`mmtm`).
-
-    The excitation layers start at zero, so at initialisation the 2 sigmoid gate is the
-    identity and the sigmoid gate halves every channel.
+        excite_init: "zero": the excitation layers start at zero, so at initialisation the
+            2 sigmoid gate is the identity and the sigmoid gate halves every channel;
+            "pytorch": torch's default initialisation of ``nn.Linear`` (as the public MMTM
+            code and the urban-mapping authors' code leave it), gates vary from the start.
 
     Attributes:
         recording: While True, each forward pass adds its squeeze vectors to the running
@@ -83,7 +85,13 @@ class MMTM(nn.Module):
     mean_count: torch.Tensor
 
     def __init__(
-        self, channels_a: int, channels_b: int, *, ratio: float = 4.0, gate: Gate = "double_sigmoid"
+        self,
+        channels_a: int,
+        channels_b: int,
+        *,
+        ratio: float = 4.0,
+        gate: Gate = "double_sigmoid",
+        excite_init: ExciteInit = "zero",
     ) -> None:
         super().__init__()
         if channels_a < 1 or channels_b < 1 or ratio <= 0:
@@ -91,12 +99,14 @@ class MMTM(nn.Module):
                              f"{channels_b}, {ratio}")  # fmt: skip
         if gate not in ("double_sigmoid", "sigmoid"):
             raise ValueError(f"gate must be 'double_sigmoid' or 'sigmoid'; got {gate!r}")
+        if excite_init not in ("zero", "pytorch"):
+            raise ValueError(f"excite_init must be 'zero' or 'pytorch'; got {excite_init!r}")
         width = max(1, int(2 * (channels_a + channels_b) / ratio))
         self.gate: Gate = gate
         self.joint = nn.Linear(channels_a + channels_b, width)
         self.excite_a = nn.Linear(width, channels_a)
         self.excite_b = nn.Linear(width, channels_b)
-        for layer in (self.excite_a, self.excite_b):
+        for layer in (self.excite_a, self.excite_b) if excite_init == "zero" else ():
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
         self.register_buffer("mean_a", torch.zeros(channels_a))

@@ -24,7 +24,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from saropt.layers.mmtm import MMTM, Gate, Stream
+from saropt.layers.mmtm import MMTM, ExciteInit, Gate, Stream
 from saropt.models.registry import register
 
 #: Where a dual-stream U-Net's four MMTMs sit.
@@ -113,6 +113,8 @@ class DualStreamUNet(nn.Module):
         mmtm: Link the streams by MMTMs; False keeps them apart until the heads' mean.
         ratio: MMTM joint-layer ratio (1: the authors' code).
         gate: MMTM gate ("sigmoid": the authors' code; "double_sigmoid": Joze et al.).
+        excite_init: MMTM excitation layers at torch's default ("pytorch": the authors'
+            code) or at "zero" (every gate starts at sigmoid(0)).
 
     Shape:
         sar (N, S, H, W), optical (N, C, H, W) -> logits (N, 2, H, W), channel 0 the SAR
@@ -130,6 +132,7 @@ class DualStreamUNet(nn.Module):
         mmtm: bool = True,
         ratio: float = 1.0,
         gate: Gate = "sigmoid",
+        excite_init: ExciteInit = "pytorch",
     ) -> None:
         super().__init__()
         self.channels = {"sar": sar_channels, "opt": optical_channels}
@@ -137,7 +140,12 @@ class DualStreamUNet(nn.Module):
         self.opt = UNetStream(optical_channels, width)
         w = width
         self.fusion = nn.ModuleList(
-            [MMTM(c, c, ratio=ratio, gate=gate) for c in (w, 2 * w, 2 * w, w)] if mmtm else []
+            [
+                MMTM(c, c, ratio=ratio, gate=gate, excite_init=excite_init)
+                for c in (w, 2 * w, 2 * w, w)
+            ]
+            if mmtm
+            else []
         )
 
     @property

@@ -29,6 +29,11 @@ def test_shapes_joint_width_and_identity_at_initialisation() -> None:
     assert torch.equal(out_a, a) and torch.equal(out_b, b)  # 2 sigmoid(0) = 1
     half_a, _ = MMTM(4, 6, gate="sigmoid")(a, b)
     assert torch.allclose(half_a, a / 2)
+    torch.manual_seed(0)  # torch's default initialisation: gates differ per channel at once
+    gates = MMTM(4, 6, excite_init="pytorch")(torch.ones(1, 4, 2, 2), torch.ones(1, 6, 2, 2))[0]
+    assert gates.std() > 0.01 and ((gates > 0) & (gates < 2)).all()
+    with pytest.raises(ValueError, match="excite_init"):
+        MMTM(4, 6, excite_init="xavier")  # type: ignore[arg-type]
 
 
 def test_gradcheck_of_the_function() -> None:
