@@ -13,13 +13,14 @@ from saropt.cli.common import (
     ConfigOption,
     PrintConfigOption,
     SetOption,
+    choice_list,
     console,
     friendly_errors,
     int_list,
     progress_bar,
     resolve_config,
+    study_progress,
 )
-from saropt.errors import ConfigError
 
 
 @friendly_errors
@@ -111,16 +112,8 @@ def classification_study_cmd(
     from saropt.report.classification import f1_size_figure
 
     cfg = resolve_config(ClassificationConfig, config, set_, print_config)
-    chosen = tuple(s.strip() for s in settings.split(",") if s.strip())
-    unknown = [s for s in chosen if s not in SETTINGS]
-    if unknown or not chosen:
-        raise ConfigError(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}")
-    with progress_bar() as bar:
-        task = bar.add_task("runs", total=None)
-
-        def show(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
-
+    chosen = choice_list(settings, SETTINGS, "--settings")
+    with study_progress() as show:
         study = run_study(cfg, out, settings=chosen, seeds=int_list(seeds, "--seeds"),  # type: ignore[arg-type]
                           train_lengths=int_list(sizes, "--sizes"), progress=show)  # fmt: skip
     rows = {

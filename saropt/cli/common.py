@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -90,3 +91,25 @@ def int_list(text: str, what: str) -> tuple[int, ...]:
     if any(v < 0 for v in values):
         raise ConfigError(f"{what} must not be negative, got {text!r}")
     return values
+
+
+def choice_list(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
+    """Comma-separated names, each one of ``allowed`` (``what`` names the option in errors)."""
+    chosen = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in allowed]
+    if unknown or not chosen:
+        raise ConfigError(f"{what}: unknown {unknown or text!r}; choose from {', '.join(allowed)}")
+    return chosen
+
+
+@contextmanager
+def study_progress() -> Iterator[Callable[[int, int, str], None]]:
+    """A bar over a study's runs; yields the ``progress(done, total, label)`` callback that
+    the studies' ``run_study`` takes."""
+    with progress_bar() as bar:
+        task = bar.add_task("runs", total=None)
+
+        def show(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield show

@@ -13,13 +13,14 @@ from saropt.cli.common import (
     ConfigOption,
     PrintConfigOption,
     SetOption,
+    choice_list,
     console,
     friendly_errors,
     int_list,
     progress_bar,
     resolve_config,
+    study_progress,
 )
-from saropt.errors import ConfigError
 
 
 @friendly_errors
@@ -106,16 +107,8 @@ def urban_study_cmd(
     from saropt.report.urban import d_util_figure, utilisation_figure
 
     cfg = resolve_config(UrbanConfig, config, set_, print_config)
-    chosen = tuple(s.strip() for s in settings.split(",") if s.strip())
-    unknown = [s for s in chosen if s not in SETTINGS]
-    if unknown or not chosen:
-        raise ConfigError(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}")
-    with progress_bar() as bar:
-        task = bar.add_task("runs", total=None)
-
-        def show(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
-
+    chosen = choice_list(settings, SETTINGS, "--settings")
+    with study_progress() as show:
         study = run_study(cfg, out, settings=chosen, seeds=int_list(seeds, "--seeds"),  # type: ignore[arg-type]
                           progress=show)  # fmt: skip
     console.print(scores_table(study["table"]["rows"], f"mean ± std over seeds {seeds}"))

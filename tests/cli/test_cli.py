@@ -168,6 +168,20 @@ class TestBadInput:
         out = tmp_path / "o.tif"
         self._check(["clouds", p, out], out, "InvalidValueError", "NaN")
 
+    @pytest.mark.parametrize(
+        ("study", "good"), [("urban-study", "mmtm"), ("classification-study", "CTM")]
+    )
+    def test_unknown_study_setting(self, tmp_path: Path, study: str, good: str) -> None:
+        out = tmp_path / "study"
+        self._check(
+            ["train", study, "--out", out, "--settings", f"{good},bogus"],
+            out,
+            "ConfigError",
+            "--settings: unknown ['bogus']; choose from",
+        )
+        self._check(["train", study, "--out", out, "--settings", ","], out, "ConfigError",
+                    "choose from")  # fmt: skip
+
     def test_console_script_prints_no_traceback(self, tmp_path: Path) -> None:
         env = {**os.environ, "COLUMNS": "200"}
         proc = subprocess.run(

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from saropt.cli.main import app
 from saropt.errors import ConfigError
 from saropt.experiments.classification import ClassificationConfig, run_study
 from saropt.experiments.config import load_config
@@ -48,6 +50,14 @@ def test_study_runs_every_setting_and_resumes(tmp_path: Path) -> None:
     again = run_study(cfg, tmp_path, settings=("baseline", "CTM"), seeds=(0,))
     assert (base / "results.json").stat().st_mtime_ns == stamp  # not trained again
     assert again["table"] == study["table"]
+    sets = [a for o in [*TINY_CLASSIFICATION, "trainer.max_epochs=1", "data.train_length=64",
+                        "data.val_length=32"] for a in ("--set", o)]  # fmt: skip
+    args = ["train", "classification-study", "--out", str(tmp_path), *sets,
+            "--settings", "baseline,CTM", "--seeds", "0"]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "mean ± std over seeds 0" in res.output and "CTM" in res.output
+    assert (base / "results.json").stat().st_mtime_ns == stamp  # the CLI resumed too
 
 
 def test_bad_thresholds_stop_before_anything_is_written(tmp_path: Path) -> None:
