@@ -10,7 +10,7 @@ import numpy as np
 from torch.utils.data import Dataset, Subset
 
 from saropt.datasets.classification import random_subset
-from saropt.datasets.datamodules import VAL_SEED, PatchDataModule
+from saropt.datasets.datamodules import VAL_SEED, PatchDataModule, labelled_rasters
 from saropt.datasets.urban import (
     SEN12GUM,
     URBAN_OPTICAL_BANDS,
@@ -20,8 +20,6 @@ from saropt.datasets.urban import (
 )
 from saropt.errors import BandCountError, ConfigError
 from saropt.io.features import rasterize
-from saropt.io.grid import check_same_grid
-from saropt.io.raster import read_raster
 from saropt.io.sentinel import S2_BANDS, band_indices
 from saropt.synth import generate_scene
 
@@ -124,21 +122,10 @@ class UrbanDataModule(PatchDataModule):
             v0 = first + VAL_SEED
             val = generated_urban(range(v0, v0 + max(1, self.scenes // 2)), n, self.optical_bands)
             return train, val
-        s1, s2, lab = self.paths
-        if not (s1 and s2 and lab):
-            raise ConfigError("data source rasters needs data.s1, data.s2 and data.labels")
-        sar, opt = read_raster(s1, expect_bands=2), read_raster(s2)
-        labels = read_raster(lab, expect_bands=1)
-        check_same_grid(sar.grid, opt.grid, names=(str(s1), str(s2)))
-        check_same_grid(sar.grid, labels.grid, names=(str(s1), str(lab)))
-        optical = select_optical(opt.data, self.optical_bands, str(s2))
-        built = check_labels(labels.data[0], labels.nodata, str(lab))
-        cut = int(0.8 * sar.grid.height)
-        if min(cut, sar.grid.height - cut, sar.grid.width) < self.patch_size:
-            raise ConfigError(f"rasters of {sar.grid.shape} px are too small for 80/20 row "
-                              f"splits of {self.patch_size} px patches")  # fmt: skip
-        arrays = (optical, sar.data, built)
-        return tuple(x[..., :cut, :] for x in arrays), tuple(x[..., cut:, :] for x in arrays)
+        return labelled_rasters(
+            self.paths, self.patch_size, labels=check_labels,
+            optical=lambda data, name: select_optical(data, self.optical_bands, name),
+        )  # fmt: skip
 
 
 def select_optical(data: np.ndarray, bands: tuple[str, ...], name: str) -> np.ndarray:

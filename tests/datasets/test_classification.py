@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from saropt.datasets.classification import UnpairedModalities, bigearthnet_patches
-from saropt.datasets.datamodules import ClassificationDataModule
+from saropt.datasets.datamodules import ClassificationDataModule, labelled_rasters
 from saropt.datasets.labels import (
     BIGEARTHNET19,
     DFC_NINE,
@@ -19,7 +19,7 @@ from saropt.datasets.labels import (
     class_histogram,
 )
 from saropt.errors import ConfigError, GridMismatchError
-from saropt.io.raster import Raster
+from saropt.io.raster import Raster, read_raster
 from saropt.io.write import write_raster
 from tests.conftest import utm_grid
 from tests.datasets.test_dream_and_samplers import database  # noqa: F401  (fixture)
@@ -108,6 +108,12 @@ def test_rasters_source_checks_the_label_grid(tmp_path: Path) -> None:
         ClassificationDataModule("rasters", s1=s1, s2=s2, labels=other).aligned()
     with pytest.raises(ConfigError, match=r"data\.s1"):
         ClassificationDataModule("rasters", s1=s1).aligned()
+    (opt, sar, lab), (vopt, vsar, vlab) = labelled_rasters((s1, s2, good), 16)
+    assert opt.shape == (13, 64, 64) and sar.shape == (2, 64, 64) and lab.shape == (64, 64)
+    assert vopt.shape == (13, 16, 64) and vsar.shape == (2, 16, 64) and vlab.shape == (16, 64)
+    assert np.array_equal(np.concatenate([lab, vlab]), read_raster(good).data[0])  # rows kept
+    with pytest.raises(ConfigError, match="too small for 80/20 row splits of 17 px"):
+        labelled_rasters((s1, s2, good), 17)  # the validation part has 16 rows
 
 
 def test_dream_tiles_give_osm_class_soft_labels(database: Path) -> None:  # noqa: F811
