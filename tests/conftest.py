@@ -41,6 +41,22 @@ def optical_tif(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def s1s2_scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 150 x 100 generated scene (a multiple of no tile or patch size) as GeoTIFFs: "s1"
+    (VV, VH dB), "s2" (13 bands) and "s2_4" (B02, B03, B04, B08)."""
+    from saropt.io.sentinel import S1_BANDS, S2_BANDS
+    from saropt.synth import generate_scene
+
+    out = tmp_path_factory.mktemp("s1s2_scene")
+    s = generate_scene(height=100, width=150, seed=7, dates=1)
+    return {
+        "s1": write_raster(out / "s1.tif", Raster(s.sar[0], s.grid, None, S1_BANDS)),
+        "s2": write_raster(out / "s2.tif", Raster(s.optical, s.grid, 0, S2_BANDS)),
+        "s2_4": write_raster(out / "s2_4.tif", Raster(s.optical[[1, 2, 3, 7]], s.grid, 0)),
+    }
+
+
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, float]]]:
     """A shift classifier trained once (about 10 s) for the experiment, tie-point and CLI
     tests: its run folder and its results against NCC."""

@@ -15,23 +15,16 @@ from saropt.inference import classify_scene
 from saropt.io.bigearthnet import read_bigearthnet_pair
 from saropt.io.grid import Grid
 from saropt.io.raster import Raster, read_raster
-from saropt.io.sentinel import S1_BANDS, S2_BANDS
 from saropt.io.write import write_raster
 from saropt.models import create_model, save_model
-from saropt.synth import generate_scene
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A 150 x 100 generated scene (not a multiple of the patch) as S1 and S2 GeoTIFFs."""
-    out = tmp_path_factory.mktemp("scene")
-    s = generate_scene(height=100, width=150, seed=7, dates=1)
-    return {
-        "s1": write_raster(out / "s1.tif", Raster(s.sar[0], s.grid, None, S1_BANDS)),
-        "s2": write_raster(out / "s2.tif", Raster(s.optical, s.grid, 0, S2_BANDS)),
-    }
+@pytest.fixture
+def scene(s1s2_scene: dict[str, Path]) -> dict[str, Path]:
+    """The shared generated scene (tests/conftest.py)."""
+    return s1s2_scene
 
 
 def test_either_modality_or_both(

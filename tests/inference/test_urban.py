@@ -14,25 +14,17 @@ from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.urban import urban_scene
 from saropt.io.raster import Raster, read_raster
-from saropt.io.sentinel import S1_BANDS, S2_BANDS
 from saropt.io.write import write_raster
 from saropt.models import create_model, save_model
-from saropt.synth import generate_scene
 from tests.conftest import utm_grid
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A 150 x 100 generated scene (no multiple of the tile) as S1 and 13-band S2."""
-    out = tmp_path_factory.mktemp("urban_scene")
-    s = generate_scene(height=100, width=150, seed=7, dates=1)
-    return {
-        "s1": write_raster(out / "s1.tif", Raster(s.sar[0], s.grid, None, S1_BANDS)),
-        "s2": write_raster(out / "s2.tif", Raster(s.optical, s.grid, 0, S2_BANDS)),
-        "s2_4": write_raster(out / "s2_4.tif", Raster(s.optical[[1, 2, 3, 7]], s.grid, 0)),
-    }
+@pytest.fixture
+def scene(s1s2_scene: dict[str, Path]) -> dict[str, Path]:
+    """The shared generated scene (tests/conftest.py)."""
+    return s1s2_scene
 
 
 def test_probability_binary_and_branch_bands(
