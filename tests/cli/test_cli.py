@@ -83,6 +83,8 @@ class TestCommands:
         assert "Urban mapping" in html and (tmp_path / "d" / "img" / "urban_maps.png").exists()
         urban = read_raster(tmp_path / "d" / "urban" / "urban_scene.tif")
         assert urban.count == 4 and urban.grid.shape == (128, 128)
+        for head in ("SAR head", "optical head", "fusion (mean)"):  # scores on the demo scene
+            assert f"{head}, demo scene" in html
 
 
 def _leftovers(folder: Path) -> list[str]:
