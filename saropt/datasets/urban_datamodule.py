@@ -10,7 +10,8 @@ import numpy as np
 from torch.utils.data import Dataset, Subset
 
 from saropt.datasets.classification import random_subset
-from saropt.datasets.datamodules import VAL_SEED, PatchDataModule, labelled_rasters
+from saropt.datasets.common import labelled_rasters
+from saropt.datasets.datamodules import VAL_SEED, PatchDataModule
 from saropt.datasets.urban import (
     SEN12GUM,
     URBAN_OPTICAL_BANDS,

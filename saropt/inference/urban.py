@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +30,26 @@ from saropt.models.urban import model_heads
 
 #: Registry names of the urban networks.
 URBAN_MODELS: tuple[str, ...] = ("dual_stream_unet", "urban_unet")
+
+
+def _check_inputs(
+    s1: PathLike, s2: PathLike, weights: PathLike, config: dict[str, Any], tile: int, overlap: int
+) -> tuple[str, ...]:
+    """The model's optical bands, once the weights, tiling and band counts are checked."""
+    if config["model"] not in URBAN_MODELS:
+        raise ConfigError(f"'{weights}' holds a {config['model']}, not an urban network "
+                          "(train one with saropt train urban)")  # fmt: skip
+    if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
+        raise ConfigError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 "
+                          "with overlap below the tile")  # fmt: skip
+    bands = tuple(config.get("optical_bands") or S2_BANDS)
+    sar_count, opt_count = read_info(s1).count, read_info(s2).count
+    if sar_count != 2:
+        raise BandCountError(f"'{s1}' has {sar_count} bands; the model takes VV and VH")
+    if opt_count not in (len(bands), len(S2_BANDS)):
+        raise BandCountError(f"'{s2}' has {opt_count} bands; the model takes {list(bands)} "
+                             f"(or all {len(S2_BANDS)} Sentinel-2 bands)")  # fmt: skip
+    return bands
 
 
 def urban_scene(
@@ -60,19 +81,7 @@ def urban_scene(
         GridMismatchError, CRSMismatchError: The two inputs are not on one grid.
     """
     model, config = load_model(weights, device=device)
-    if config["model"] not in URBAN_MODELS:
-        raise ConfigError(f"'{weights}' holds a {config['model']}, not an urban network "
-                          "(train one with saropt train urban)")  # fmt: skip
-    if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
-        raise ConfigError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 "
-                          "with overlap below the tile")  # fmt: skip
-    bands = tuple(config.get("optical_bands") or S2_BANDS)
-    sar_count, opt_count = read_info(s1).count, read_info(s2).count
-    if sar_count != 2:
-        raise BandCountError(f"'{s1}' has {sar_count} bands; the model takes VV and VH")
-    if opt_count not in (len(bands), len(S2_BANDS)):
-        raise BandCountError(f"'{s2}' has {opt_count} bands; the model takes {list(bands)} "
-                             f"(or all {len(S2_BANDS)} Sentinel-2 bands)")  # fmt: skip
+    bands = _check_inputs(s1, s2, weights, config, tile, overlap)
     heads = model_heads(model)
 
     @torch.inference_mode()

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from saropt.datasets.classification import UnpairedModalities, bigearthnet_patches
-from saropt.datasets.datamodules import ClassificationDataModule, labelled_rasters
+from saropt.datasets.common import labelled_rasters
+from saropt.datasets.datamodules import ClassificationDataModule
 from saropt.datasets.labels import (
     BIGEARTHNET19,
     DFC_NINE,

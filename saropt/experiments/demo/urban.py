@@ -5,6 +5,7 @@ to the demo scene with each branch's map against the building footprints."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from saropt.experiments.config import TrainerConfig
@@ -39,22 +40,16 @@ def _row(name: str, s: dict[str, Any]) -> list[object]:
     return [name, s["f1"], s["precision"], s["recall"], s["iou"]]
 
 
-def stage_urban(ctx: DemoContext) -> list[Section]:
-    """Train the MMTM network, tabulate its heads, cut-offs and utilisation, and map the
-    demo scene's built-up land from both modalities."""
+def map_scene(ctx: DemoContext, out: Path) -> dict[str, dict[str, Any]]:
+    """Map the demo scene with the trained network (``urban_scene``), score each head and
+    the fusion against the building footprints, and draw the busiest window's maps."""
     scene = ctx.require_scene("stage_urban")
-    out = ctx.out / "urban"
-    cfg = demo_config(ctx)
-    r = train_urban(cfg, out)
     g = scene.grid
     s1 = write_raster(out / "s1.tif", Raster(scene.sar[0], g, None, S1_BANDS))
     s2 = write_raster(out / "s2.tif", Raster(scene.optical, g, 0, S2_BANDS))
     path = urban_scene(s1, s2, out / "urban.safetensors", out / "urban_scene.tif", branches=True)
     pred = read_raster(path).data
     label = rasterize(((b, 1) for b in scene.buildings), g, all_touched=True)
-    on_scene = {n: binary_counts(pred[k], label).scores()
-                for n, k in (("fused", 0), ("sar", 2), ("opt", 3))}  # fmt: skip
-    scene_f1 = {n: v["f1"] for n, v in on_scene.items()}
     rows, cols = busiest_window(label, 192)
     images = {"Sentinel-1 VV": stretch(scene.sar[0, 0][rows, cols]),
               "Sentinel-2 true colour": rgb(scene.optical[:, rows, cols],
@@ -62,6 +57,19 @@ def stage_urban(ctx: DemoContext) -> list[Section]:
     maps = {"SAR head": pred[2][rows, cols], "optical head": pred[3][rows, cols],
             "fusion": pred[0][rows, cols]}  # fmt: skip
     save_figure(prediction_maps_figure(images, label[rows, cols], maps), ctx.img / "urban_maps.png")
+    return {n: binary_counts(pred[k], label).scores()
+            for n, k in (("fused", 0), ("sar", 2), ("opt", 3))}  # fmt: skip
+
+
+def stage_urban(ctx: DemoContext) -> list[Section]:
+    """Train the MMTM network, tabulate its heads, cut-offs and utilisation, and map the
+    demo scene's built-up land from both modalities."""
+    ctx.require_scene("stage_urban")  # before training, not after
+    out = ctx.out / "urban"
+    cfg = demo_config(ctx)
+    r = train_urban(cfg, out)
+    on_scene = map_scene(ctx, out)
+    scene_f1 = {n: v["f1"] for n, v in on_scene.items()}
     u = r["utilisation"]
     save_figure(utilisation_figure(u, "one run, validation pixels"), ctx.img / "urban_util.png")
     save_figure(d_util_figure([r["history"]]), ctx.img / "urban_d_util.png")
