@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,6 +65,17 @@ def _check_inputs(
             )
 
 
+def _window(config: dict[str, Any], stride: int | None) -> tuple[int, int]:
+    """The model's patch size and the stride between windows (half a patch by default)."""
+    patch = int(config.get("patch_size", 64))
+    step = stride or max(1, patch // 2)
+    if not patch - patch // 2 <= step <= patch:
+        raise ConfigError(
+            f"stride must be between half the patch size and the patch size {patch}; got {step}"
+        )
+    return patch, step
+
+
 def classify_scene(
     s1: PathLike | None,
     s2: PathLike | None,
@@ -101,12 +113,7 @@ def classify_scene(
     if not isinstance(model, CrossModalClassifier):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cross-modal classifier")
     _check_inputs(model, config, given)
-    patch = int(config.get("patch_size", 64))
-    step = stride or max(1, patch // 2)
-    if not patch - patch // 2 <= step <= patch:
-        raise ConfigError(
-            f"stride must be between half the patch size and the patch size {patch}; got {step}"
-        )
+    patch, step = _window(config, stride)
     names = list(config.get("class_names") or [f"class_{k + 1}" for k in range(model.classes)])
     c, both = model.classes, len(given) == 2
 
