@@ -55,3 +55,7 @@ class InvalidValueError(SaroptError, ValueError):
 
 class ConfigError(SaroptError, ValueError):
     """An option or configuration value is invalid."""
+
+
+class NoOverlapError(GridMismatchError):
+    """Two rasters that must cover a common area do not overlap at all."""

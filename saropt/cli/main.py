@@ -21,6 +21,7 @@ from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
 from saropt.cli.db import db_app
 from saropt.cli.match import match_app
+from saropt.cli.register import register
 from saropt.cli.urban import urban
 
 __all__ = ["EXIT_BAD_INPUT", "app", "main"]
@@ -39,6 +40,7 @@ app.command("decloud")(decloud)
 app.command("translate")(translate)
 app.command("classify")(classify)
 app.command("urban")(urban)
+app.command("register")(register)
 
 
 def _version(value: bool) -> None:

@@ -87,3 +87,66 @@ def normalized_cross_correlation(search: torch.Tensor, template: torch.Tensor) -
     s2 = F.conv2d(search * search, ones)[:, 0]
     var = (s2 - s1 * s1 / (ht * wt)).clamp_min(1e-12)
     return num / var.sqrt()
+
+
+def local_correlation(first: torch.Tensor, second: torch.Tensor, radius: int = 4) -> torch.Tensor:
+    """Cost volume of optical flow networks: at every pixel, the channel-mean dot product of
+    ``first`` with ``second`` displaced by every shift within ``radius`` (PWC-Net, Sun et al.,
+    CVPR 2018). Beyond the border ``second`` is zero.
+
+    Channel ``k = (dy + radius) * (2 radius + 1) + (dx + radius)`` holds
+    ``mean_c first[c, y, x] * second[c, y + dy, x + dx]``. One vectorised product per shift:
+    (2 radius + 1)^2 of them, each over the whole batch.
+
+    Shape:
+        first, second (N, C, H, W) -> (N, (2 radius + 1)^2, H, W).
+    """
+    if first.shape != second.shape or first.ndim != 4:
+        raise ValueError(
+            f"need two (N, C, H, W) tensors of one shape; got {tuple(first.shape)}, "
+            f"{tuple(second.shape)}"
+        )
+    if radius < 0:
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    h, w = first.shape[-2:]
+    padded = F.pad(second, (radius, radius, radius, radius))
+    side = 2 * radius + 1
+    out = [
+        (first * padded[:, :, dy : dy + h, dx : dx + w]).mean(dim=1)
+        for dy in range(side)
+        for dx in range(side)
+    ]
+    return torch.stack(out, dim=1)
+
+
+def local_correlation_loop(
+    first: torch.Tensor, second: torch.Tensor, radius: int = 4
+) -> torch.Tensor:
+    """The same, one pixel and shift at a time (the reference of the tests).
+
+    Shape:
+        as :func:`local_correlation`.
+    """
+    n, c, h, w = first.shape
+    side = 2 * radius + 1
+    out = torch.zeros(n, side * side, h, w, dtype=first.dtype)
+    for y in range(h):
+        for x in range(w):
+            for dy in range(-radius, radius + 1):
+                for dx in range(-radius, radius + 1):
+                    yy, xx = y + dy, x + dx
+                    if 0 <= yy < h and 0 <= xx < w:
+                        k = (dy + radius) * side + (dx + radius)
+                        out[:, k, y, x] = (first[:, :, y, x] * second[:, :, yy, xx]).sum(1) / c
+    return out
+
+
+class LocalCorrelation(nn.Module):
+    """Module form of :func:`local_correlation`."""
+
+    def __init__(self, radius: int = 4) -> None:
+        super().__init__()
+        self.radius = radius
+
+    def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        return local_correlation(first, second, self.radius)

@@ -17,6 +17,7 @@ from saropt.experiments.config import dump_config, load_config, parse_overrides
 from saropt.experiments.hard_negatives import HardNegativeConfig
 from saropt.experiments.keypoints import TranslateMatchConfig
 from saropt.experiments.pairs import BinaryMatchConfig, DescriptorConfig
+from saropt.experiments.registration import RegistrationConfig
 from saropt.experiments.shift import RealShiftConfig, ShiftConfig
 from saropt.experiments.translation import TranslationConfig
 from saropt.experiments.urban import UrbanConfig
@@ -36,6 +37,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
         ("matching_translate_sift_tiny.yaml", TranslateMatchConfig),
         ("matching_hard_negatives_tiny.yaml", HardNegativeConfig),
         ("urban_tiny.yaml", UrbanConfig),
+        ("registration_tiny.yaml", RegistrationConfig),
     ],
 )
 def test_each_tiny_yaml_is_its_experiments_defaults(name: str, cls: type) -> None:
@@ -66,7 +68,7 @@ def test_the_urban_paper_config_is_the_papers_training() -> None:
 
 def test_every_config_file_is_tested_above() -> None:
     tested = {p.name for p in CONFIGS.glob("*.yaml")} - {"cloud_removal_paper.yaml"}
-    assert len(tested) == 9 + 6 + 1
+    assert len(tested) == 10 + 6 + 1
 
 
 def test_resolved_config_reads_back_equal(tmp_path: Path) -> None:

@@ -34,3 +34,37 @@ class TestCorrelation:
         torch.testing.assert_close(score[:, 9, 4], torch.ones(2), atol=1e-4, rtol=0)
         assert (score.flatten(1).argmax(dim=1) == 9 * 21 + 4).all()
         assert score.max() <= 1.0 + 1e-5 and score.min() >= -1.0 - 1e-5
+
+
+class TestLocalCorrelation:
+    def test_equals_the_loop_and_the_module(self) -> None:
+        from saropt.layers.correlation import (
+            LocalCorrelation,
+            local_correlation,
+            local_correlation_loop,
+        )
+
+        a, b = torch.randn(2, 3, 9, 11), torch.randn(2, 3, 9, 11)
+        for r in (0, 2, 4):
+            torch.testing.assert_close(local_correlation(a, b, r), local_correlation_loop(a, b, r))
+        torch.testing.assert_close(LocalCorrelation(4)(a, b), local_correlation(a, b, 4))
+
+    def test_a_shifted_copy_peaks_at_its_shift(self) -> None:
+        from saropt.layers.correlation import local_correlation
+
+        a = torch.randn(1, 16, 24, 24)
+        b = torch.roll(a, shifts=(2, -3), dims=(2, 3))  # b[y + 2, x - 3] = a[y, x]
+        cost = local_correlation(a, b, 4)[0, :, 8:16, 8:16]
+        k = int(cost.mean(dim=(1, 2)).argmax())
+        assert (k // 9 - 4, k % 9 - 4) == (2, -3)
+
+    def test_gradcheck_and_bad_shapes(self) -> None:
+        import pytest
+
+        from saropt.layers.correlation import local_correlation
+
+        a = torch.randn(1, 2, 5, 5, dtype=torch.float64, requires_grad=True)
+        b = torch.randn(1, 2, 5, 5, dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda x, y: local_correlation(x, y, 2), (a, b))
+        with pytest.raises(ValueError, match="one shape"):
+            local_correlation(a, b[:, :, :4])
