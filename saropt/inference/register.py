@@ -32,7 +32,7 @@ from saropt.datasets.registration import pick_optical
 from saropt.errors import BandCountError, ConfigError, GridMismatchError, NoOverlapError
 from saropt.inference.flow import flow_method
 from saropt.inference.tiled import TiledOptions, predict_scene
-from saropt.io.grid import PathLike, PixelWindow, check_same_grid, iter_windows
+from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import RasterInfo, read_info, read_raster
 from saropt.io.warp import footprint, read_onto_grid
 from saropt.io.write import RasterWriter
@@ -178,6 +178,20 @@ def _sample_window(
     return out.astype(dtype)
 
 
+def check_flow_file(flow: PathLike, grid: Grid, name: str) -> None:
+    """Raise unless ``flow`` holds two bands (dx, dy) on ``grid`` (the grid of ``name``).
+
+    Raises:
+        BandCountError: Not two bands.
+        GridMismatchError, CRSMismatchError: Another grid.
+    """
+    info = read_info(flow)
+    if info.count != 2:
+        raise BandCountError(f"flow '{flow}' has {info.count} band(s); a flow holds two "
+                             "(dx, dy in pixels), as saropt register --flow writes")  # fmt: skip
+    check_same_grid(grid, info.grid, names=(name, str(flow)))
+
+
 def apply_flow(
     moving: PathLike,
     flow: PathLike,
@@ -191,11 +205,8 @@ def apply_flow(
         BandCountError: The flow does not have two bands.
         GridMismatchError, CRSMismatchError: The flow is not on the moving image's grid.
     """
-    info, finfo = read_info(moving), read_info(flow)
-    if finfo.count != 2:
-        raise BandCountError(f"flow '{flow}' has {finfo.count} band(s); a flow holds two "
-                             "(dx, dy in pixels), as saropt register --flow writes")  # fmt: skip
-    check_same_grid(info.grid, finfo.grid, names=("moving image on the fixed grid", str(flow)))
+    info = read_info(moving)
+    check_flow_file(flow, info.grid, "the moving image on the fixed grid")
     windows = list(iter_windows(*info.grid.shape, WINDOW))
     with RasterWriter(output, info.grid, info.count, info.dtype, nodata=info.nodata,
                       descriptions=info.descriptions) as w:  # fmt: skip
@@ -246,11 +257,7 @@ def register_scene(
         raise ConfigError(f"tile ({tile}) must be a multiple of 4 and overlap ({overlap}) at "
                           "most half of it")  # fmt: skip
     if flow_in is not None:
-        finfo = read_info(flow_in)
-        if finfo.count != 2:
-            raise BandCountError(f"flow '{flow_in}' has {finfo.count} band(s); a flow holds "
-                                 "two (dx, dy in pixels)")  # fmt: skip
-        check_same_grid(fi.grid, finfo.grid, names=(str(fixed), str(flow_in)))
+        check_flow_file(flow_in, fi.grid, str(fixed))
     elif method != "pwc" or weights is not None:
         flow_method(method, weights)  # bad method or weights fail before any work
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".register-") as tmp:
