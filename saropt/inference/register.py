@@ -30,8 +30,8 @@ from scipy import ndimage
 
 from saropt.datasets.registration import pick_optical
 from saropt.errors import BandCountError, ConfigError, GridMismatchError, NoOverlapError
-from saropt.inference.flow import flow_method
-from saropt.inference.tiled import TiledOptions, predict_scene
+from saropt.inference.flow import FlowMethod, flow_method
+from saropt.inference.tiled import BatchPredictor, TiledOptions, predict_scene
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import RasterInfo, read_info, read_raster
 from saropt.io.warp import footprint, read_onto_grid
@@ -128,13 +128,32 @@ def estimate_flow(
     """
     fn, config = flow_method(method, weights, device=device)
     fi, mi = read_info(fixed), read_info(moving)
-    select = _method_inputs(config, fi, mi, str(moving))
+    predict = _predictor(fn, config, fi, mi, str(moving))
+    return _write_flow(fixed, moving, output, predict, tile, overlap, batch_size, progress)
+
+
+def _predictor(
+    fn: FlowMethod, config: dict[str, Any], fi: RasterInfo, mi: RasterInfo, name: str
+) -> BatchPredictor:
+    """The tile predictor of a method: nodata to NaN, the network's moving bands picked.
+
+    Raises:
+        BandCountError: Inputs with other bands than the network takes.
+    """
+    select = _method_inputs(config, fi, mi, name)
 
     def predict(arrays: list[np.ndarray]) -> np.ndarray:
         a = _as_nan(arrays[0], fi.nodata)
         b = np.stack([select(x) for x in _as_nan(arrays[1], mi.nodata)])
         return fn(a, b)
 
+    return predict
+
+
+def _write_flow(
+    fixed: PathLike, moving: PathLike, output: PathLike, predict: BatchPredictor, tile: int,
+    overlap: int, batch_size: int, progress: Callable[[int, int], None] | None,
+) -> Path:  # fmt: skip
     return predict_scene(
         [fixed, moving], output, predict, out_bands=2, out_dtype="float32",
         options=TiledOptions(tile, overlap, batch_size, max(1024, 2 * tile)),
@@ -258,18 +277,17 @@ def register_scene(
                           "most half of it")  # fmt: skip
     if flow_in is not None:
         check_flow_file(flow_in, fi.grid, str(fixed))
-    elif method != "pwc" or weights is not None:
-        flow_method(method, weights)  # bad method or weights fail before any work
+    else:  # the method is built once, and bad methods, weights or bands fail before any work
+        fn, config = flow_method(method, weights, device=device)
+        _method_inputs(config, fi, read_info(moving), str(moving))
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".register-") as tmp:
         folder = Path(tmp)
         on_fixed = _initialise(fi, moving, folder, progress)
         flow = Path(flow_in) if flow_in is not None else folder / "flow.tif"
         if flow_in is None:
-            estimate_flow(
-                fixed, on_fixed, flow, method=method, weights=weights, tile=tile,
-                overlap=overlap, batch_size=batch_size, device=device,
-                progress=(lambda d, t: progress("flow", d, t)) if progress else None,
-            )  # fmt: skip
+            predict = _predictor(fn, config, fi, read_info(on_fixed), str(moving))
+            show_flow = (lambda d, t: progress("flow", d, t)) if progress else None
+            _write_flow(fixed, on_fixed, flow, predict, tile, overlap, batch_size, show_flow)
         show = (lambda d, t: progress("resampling", d, t)) if progress else None
         apply_flow(on_fixed, flow, output, progress=show)
         if flow_out is not None and flow_in is None:
