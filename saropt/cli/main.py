@@ -109,20 +109,38 @@ def info(path: Annotated[Path, typer.Argument(help="Any raster GDAL reads.")]) -
 @friendly_errors
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    size: Annotated[int, typer.Option(help="Width and height in pixels (10 m).", min=64)] = 1024,
+    size: Annotated[int, typer.Option(help="Width and height in pixels.", min=64)] = 1024,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
     dates: Annotated[int, typer.Option(help="Sentinel-1 acquisitions.", min=1)] = 4,
     looks: Annotated[float, typer.Option(help="Looks of one acquisition.", min=0.1)] = 4.4,
     relief: Annotated[float, typer.Option(help="Terrain relief in metres.", min=0)] = 600.0,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="sentinel: S1 VV/VH dB + S2 at 10 m, DEM, land cover, vectors; "
+            "pauli: airborne-style Pauli RGB SAR amplitudes + aerial RGBN uint8 + "
+            "DEM at 5 m (build it with saropt db build --sar-units amplitude)."
+        ),
+    ] = "sentinel",
 ) -> None:
-    """Generate a co-registered Sentinel-1/Sentinel-2-like scene with DEM, land cover, vectors."""
+    """Generate a co-registered SAR/optical scene (Sentinel-like, or airborne Pauli/aerial)."""
+    from saropt.errors import ConfigError
     from saropt.synth import generate_scene, write_scene
 
+    if layout not in ("sentinel", "pauli"):
+        raise ConfigError(f"unknown layout {layout!r}; choose sentinel or pauli")
     t0 = time.perf_counter()
+    res = 5.0 if layout == "pauli" else 10.0
     with console.status("generating scene"):
-        scene = generate_scene(
-            height=size, width=size, seed=seed, dates=dates, looks=looks, relief=relief
-        )
+        scene = generate_scene(height=size, width=size, seed=seed, dates=dates, looks=looks,
+                               relief=relief, resolution=res)  # fmt: skip
+    if layout == "pauli":
+        from saropt.synth.pauli import write_pauli_site
+
+        files = write_pauli_site(scene, out)
+        console.print(f"wrote {len(files['sar'])} Pauli SAR dates, aerial.tif and dem.tif "
+                      f"(5 m) to {out} in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        return
     with console.status(f"writing {out}"):
         manifest = write_scene(scene, out)
     names = [n for v in manifest["files"].values() for n in (v if isinstance(v, list) else [v])]

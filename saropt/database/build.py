@@ -11,7 +11,9 @@ elevation and OpenStreetMap", IGARSS 2021. One module per job:
    last.
 3. This module: :func:`build_database` runs the tiles (on processes with ``workers``),
    skipping finished ones, so a rerun after a crash resumes.
-4. :mod:`saropt.database.catalog`: ``index.csv`` and the STAC catalog.
+4. :mod:`saropt.database.register` (optional): each built tile's optical image registered
+   onto its SAR mean, flow statistics recorded; resumable as well.
+5. :mod:`saropt.database.catalog`: ``index.csv`` and the STAC catalog.
 """
 
 from __future__ import annotations
@@ -37,10 +39,17 @@ from saropt.database.plan import (
     assign_splits,
     plan_database,
 )
+from saropt.database.register import (
+    TileRegistration,
+    check_bands,
+    needs_registration,
+    register_tile,
+)
 from saropt.database.tile import TileRecord, build_tile, load_record
 from saropt.errors import ConfigError
 from saropt.io.atomic import write_text_atomic
 from saropt.io.osm import read_osm
+from saropt.io.raster import read_info
 
 __all__ = [
     "ASSETS",
@@ -51,6 +60,7 @@ __all__ = [
     "DatabasePlan",
     "OsmClass",
     "TileRecord",
+    "TileRegistration",
     "assign_splits",
     "build_database",
     "build_tile",
@@ -99,6 +109,8 @@ def build_database(
     *,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    register: TileRegistration | None = None,
+    register_progress: Callable[[int, int], None] | None = None,
 ) -> list[TileRecord]:
     """Build (or resume) a database in ``out``.
 
@@ -108,18 +120,26 @@ def build_database(
         config: Build settings.
         workers: Processes building tiles in parallel (1: in this process).
         progress: Called with (tiles done, tiles in total) after each tile.
+        register: Also register each built tile's optical image onto its SAR mean (in this
+            process, after the tiles are built); tiles already registered the same way are
+            skipped.
+        register_progress: Called with (tiles registered, tiles to register).
 
     Returns:
         The records of all tiles (built and skipped), in plan order.
 
     Raises:
         ConfigError: Bad settings, or ``out`` holds a database of other inputs/settings.
+        BandCountError: The registration network takes other bands than the tiles hold.
     """
     cfg = config or BuildConfig()
+    key = register.key() if register is not None else None  # bad weights fail before work
     out = Path(out)
     plan = plan_database(inputs, cfg)
     summary = plan.summary()
     _check_same_plan(out, summary)
+    if register is not None:
+        check_bands(register, len(plan.sar_bands), read_info(plan.s2).count)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
     osm = None
@@ -138,6 +158,14 @@ def build_database(
         records[rec.id] = rec
         if progress:
             progress(len(records), total)
+    if register is not None and key is not None:
+        todo_reg = [records[t.id] for t in plan.tiles if needs_registration(records[t.id], key)]
+        if register_progress:
+            register_progress(0, len(todo_reg))
+        for k, rec in enumerate(todo_reg):
+            records[rec.id] = register_tile(out, rec, register, key)
+            if register_progress:
+                register_progress(k + 1, len(todo_reg))
     ordered = [records[t.id] for t in plan.tiles]
     write_index(out, ordered)
     write_stac(out, plan, ordered)

@@ -11,17 +11,19 @@ from pathlib import Path
 
 from saropt import __version__
 from saropt.database.plan import ASSETS, INDEX_NAME, SPLITS, DatabasePlan
+from saropt.database.register import FLOW_STATS
 from saropt.database.tile import TileRecord
 from saropt.io.atomic import write_text_atomic
 
 INDEX_COLUMNS = (
     "id", "split", "row", "col", "height", "width", "left", "bottom", "right", "top",
-    "valid_fraction", *ASSETS,
+    "valid_fraction", *ASSETS, *(f"flow_{k}" for k in FLOW_STATS),
 )  # fmt: skip
 
 
 def write_index(out: Path, records: Sequence[TileRecord]) -> Path:
-    """Write ``index.csv``: one row per built tile, asset paths relative to ``out``."""
+    """Write ``index.csv``: one row per built tile, asset paths relative to ``out``, and the
+    flow statistics of registered tiles (empty cells otherwise)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(INDEX_COLUMNS)
@@ -30,7 +32,8 @@ def write_index(out: Path, records: Sequence[TileRecord]) -> Path:
             continue
         writer.writerow(
             [r.id, r.split, r.row, r.col, r.height, r.width, *r.bounds, r.valid_fraction,
-             *(r.assets.get(a, "") for a in ASSETS)]
+             *(r.assets.get(a, "") for a in ASSETS),
+             *(r.registration.get(k, "") for k in FLOW_STATS)]
         )  # fmt: skip
     return write_text_atomic(out / INDEX_NAME, buf.getvalue())
 
@@ -71,6 +74,7 @@ def write_stac(out: Path, plan: DatabasePlan, records: Sequence[TileRecord]) -> 
                     "proj:code": plan.grid.crs,
                     "proj:bbox": r.bounds,
                     "proj:shape": [r.height, r.width],
+                    **{f"saropt:flow_{k}": v for k, v in r.registration.items() if k != "key"},
                 },
             )
             for name, rel in r.assets.items():

@@ -71,11 +71,15 @@ def summarise(db: str | Path) -> dict[str, Any]:
 
 
 def _true_colour(descriptions: tuple[str | None, ...], count: int) -> list[int]:
-    """Positions of B04, B03, B02: by band name, else in Sentinel-2 order; grey (the first
-    band three times) when the image has too few bands."""
+    """Positions of B04, B03, B02 (or of bands named red, green, blue, as an aerial image
+    has): by band name, else in Sentinel-2 order; grey (the first band three times) when
+    the image has too few bands."""
     names = tuple(d or "" for d in descriptions)
     if set(TRUE_COLOUR) <= set(names):
         return band_indices(TRUE_COLOUR, names)
+    lower = [n.lower() for n in names]
+    if {"red", "green", "blue"} <= set(lower):
+        return [lower.index(c) for c in ("red", "green", "blue")]
     if count >= 4:
         return band_indices(TRUE_COLOUR, S2_BANDS[:count])
     return [0, 0, 0]

@@ -32,6 +32,7 @@ from saropt import __version__
 from saropt.errors import ConfigError, CRSMismatchError, GridMismatchError
 from saropt.io.grid import Grid, PixelWindow, iter_windows
 from saropt.io.raster import read_info, read_raster
+from saropt.io.sentinel import S1_BANDS, S2_BANDS, S2_QUANTIFICATION, SAR_UNITS, SarUnits
 from saropt.io.warp import ResamplingName, footprint
 
 Split = Literal["train", "val", "test"]
@@ -51,12 +52,15 @@ TILE_RECORD = "tile.json"
 
 #: Asset file names of a tile and what each holds.
 ASSETS: dict[str, str] = {
-    "s2": "Sentinel-2 reflectance (input bands and dtype), nodata 0",
-    "s1": "Sentinel-1 temporal mean VV, VH in dB (linear-power mean; Lee-filtered if asked)",
-    "s1_single": "Sentinel-1 first date VV, VH in dB, unfiltered",
+    "s2": "optical image (Sentinel-2 or aerial; input bands and dtype), nodata 0",
+    "s1": "SAR temporal mean in dB of power, every input band (Sentinel-1 VV, VH; Pauli ...; "
+    "linear-power mean; Lee-filtered if asked)",
+    "s1_single": "SAR first date in dB of power, unfiltered",
     "dem": "elevation (m) and slope (degrees), float32, NaN nodata",
     "osm_classes": "OSM classes: 0 none, 1 vegetation, 2 water, 3 road, 4 building",
     "osm_layers": "OSM binary layers: building, road, water, vegetation",
+    "s2_registered": "optical image registered onto the SAR mean (db build --register)",
+    "flow": "flow dx, dy in pixels from the SAR mean to the optical image (db build --register)",
 }
 
 
@@ -65,9 +69,11 @@ class DatabaseInputs:
     """The rasters and vectors a database is built from.
 
     Attributes:
-        s1: Sentinel-1 rasters (VV, VH in dB), dates of one orbit.
-        s2: Sentinel-2 rasters; the least cloudy is used when ``s2_cloud_masks`` is given,
-            else the first.
+        s1: SAR rasters, dates of one orbit, all with the same bands: Sentinel-1 VV, VH in
+            dB by default, or any polarimetric bands (a Pauli RGB: |HH-VV|, |HV|, |HH+VV|)
+            in the units of :attr:`BuildConfig.sar_units`.
+        s2: Optical rasters (Sentinel-2, or an aerial RGB(+NIR) image); the least cloudy
+            is used when ``s2_cloud_masks`` is given, else the first.
         dem: DEM rasters in any CRS and resolution (mosaicked, first valid wins).
         osm: ``.osm.pbf`` or GeoJSON files of OSM features (merged).
         s2_cloud_masks: Optional cloud masks or probabilities, one per S2 raster.
@@ -98,6 +104,8 @@ class BuildConfig:
         lee_size: Lee filter window for the S1 mean (0: off).
         s1_looks: Equivalent number of looks of one S1 date (for the Lee filter).
         date: Acquisition date recorded in the STAC items (ISO 8601).
+        sar_units: How the SAR rasters store backscatter ("db", "power" or "amplitude");
+            the database stores dB of power whatever they hold.
     """
 
     tile_size: int = 1024
@@ -112,6 +120,7 @@ class BuildConfig:
     lee_size: int = 0
     s1_looks: float = 4.4
     date: str = "2000-01-01T00:00:00Z"
+    sar_units: SarUnits = "db"
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ class DatabasePlan:
     tiles: list[TilePlan]
     excluded: list[str] = field(default_factory=list)
     resampling: dict[str, ResamplingName] = field(default_factory=dict)
+    sar_bands: tuple[str, ...] = S1_BANDS
 
     def summary(self) -> dict[str, Any]:
         """JSON-able description, saved as ``database.json``."""
@@ -155,11 +165,48 @@ class DatabasePlan:
                 "osm": [str(p) for p in self.inputs.osm],
             },
             "config": cfg,
+            "sar_bands": list(self.sar_bands),
+            "optical_scale": optical_scale(read_info(self.s2).dtype),
             "resampling": self.resampling,
             "tiles": len(self.tiles),
             "excluded_for_split_overlap": self.excluded,
             "assets": ASSETS,
         }
+
+
+def sar_band_names(paths: Sequence[Path], units: SarUnits) -> tuple[str, ...]:
+    """The SAR bands' names: the first raster's band descriptions, else VV, VH for two dB
+    bands (Sentinel-1), else ``sar1``, ``sar2`` ...
+
+    Raises:
+        ConfigError: Dates with different band counts, or Sentinel-1 dB with other than
+            two bands.
+    """
+    infos = [read_info(p) for p in paths]
+    counts = {i.count for i in infos}
+    if len(counts) > 1:
+        listing = ", ".join(f"'{p}' {i.count}" for p, i in zip(paths, infos, strict=True))
+        raise ConfigError(f"the SAR dates differ in band count ({listing}); give dates "
+                          "with the same bands")  # fmt: skip
+    count = counts.pop()
+    names = infos[0].descriptions
+    if names and len(names) == count and all(names):
+        if set(names) & set(S2_BANDS):
+            listed = ", ".join(map(str, names))
+            raise ConfigError(f"'{paths[0]}' holds Sentinel-2 bands ({listed}); give it as "
+                              "--s2, and SAR rasters as --s1")  # fmt: skip
+        return tuple(str(n) for n in names)
+    if units == "db" and count != 2:
+        raise ConfigError(f"'{paths[0]}' has {count} unnamed band(s) in dB; Sentinel-1 needs "
+                          "VV, VH (for other SAR bands, name them in the GeoTIFF or give "
+                          "--sar-units)")  # fmt: skip
+    return S1_BANDS if count == 2 else tuple(f"sar{i + 1}" for i in range(count))
+
+
+def optical_scale(dtype: str) -> float:
+    """The value of reflectance 1 (white) in an optical raster of ``dtype``: 255 for 8-bit
+    aerial images, 10000 (Sentinel-2 digital numbers) otherwise."""
+    return 255.0 if dtype == "uint8" else S2_QUANTIFICATION
 
 
 def _least_cloudy(s2: Sequence[Path], masks: Sequence[Path]) -> Path:
@@ -337,10 +384,10 @@ def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
             f"need tile_size >= 16 and 0 <= overlap < tile_size; got {config.tile_size}, "
             f"{config.overlap}"
         )
-    for p in inputs.s1:
-        count = read_info(p).count
-        if count != 2:
-            raise ConfigError(f"'{p}' has {count} bands; Sentinel-1 needs VV, VH")
+    if config.sar_units not in SAR_UNITS:
+        raise ConfigError(f"unknown SAR units {config.sar_units!r}; choose from "
+                          f"{', '.join(SAR_UNITS)}")  # fmt: skip
+    sar_bands = sar_band_names(inputs.s1, config.sar_units)
     s2 = _least_cloudy(inputs.s2, inputs.s2_cloud_masks)
     full = _target_grid(s2, config)
     crs = str(full.crs)
@@ -369,4 +416,4 @@ def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
     resampling["s1"] = _resampling(inputs.s1[0], grid)
     if inputs.dem:
         resampling["dem"] = _resampling(inputs.dem[0], grid)
-    return DatabasePlan(grid, inputs, config, s2, tiles, excluded, resampling)
+    return DatabasePlan(grid, inputs, config, s2, tiles, excluded, resampling, sar_bands)

@@ -21,7 +21,7 @@ from saropt.database.plan import TILE_RECORD, DatabasePlan, Split, TilePlan
 from saropt.io.atomic import write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
 from saropt.io.raster import Raster
-from saropt.io.sentinel import S1_BANDS, db_to_linear, linear_to_db
+from saropt.io.sentinel import linear_to_db, sar_to_power
 from saropt.io.warp import merge_onto_grid, read_onto_grid
 from saropt.io.write import write_raster
 from saropt.transforms.functional import lee_filter
@@ -40,6 +40,9 @@ class TileRecord:
         status: "built", or "skipped" below the build's ``min_valid``.
         assets: Modality -> GeoTIFF path relative to the database folder (built tiles).
         sha256: Modality -> checksum of that GeoTIFF (built tiles).
+        registration: After ``saropt db build --register``: ``key`` (method, weights
+            checksum, tiling) and the flow statistics
+            (:data:`saropt.database.register.FLOW_STATS`); empty otherwise.
     """
 
     id: str
@@ -53,6 +56,7 @@ class TileRecord:
     status: Literal["built", "skipped"] = "skipped"
     assets: dict[str, str] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
+    registration: dict[str, Any] = field(default_factory=dict)
 
     @property
     def window(self) -> PixelWindow:
@@ -64,6 +68,8 @@ class TileRecord:
         data = asdict(self)
         if self.status != "built":
             del data["assets"], data["sha256"]
+        if not self.registration:
+            del data["registration"]
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -94,14 +100,23 @@ def _slope_degrees(elevation: np.ndarray, res: float) -> np.ndarray:
     return np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))).astype(np.float32)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _to_db(power: np.ndarray) -> np.ndarray:
+    out = linear_to_db(np.where(np.isnan(power), 1.0, power)).astype(np.float32)
+    out[np.isnan(power)] = np.nan
+    return out
 
 
 def sentinel1_layers(plan: DatabasePlan, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """(temporal mean in dB, optionally Lee-filtered, first date in dB) on a tile's grid.
 
-    The mean is taken in linear power over the dates' valid values.
+    Every band of the SAR input is kept; values in the input's units
+    (:attr:`BuildConfig.sar_units`) become linear power, the mean is taken over the
+    dates' valid values, and both layers are stored in dB of power.
     """
     cfg = plan.config
     dates = [
@@ -109,15 +124,14 @@ def sentinel1_layers(plan: DatabasePlan, grid: Grid) -> tuple[np.ndarray, np.nda
                        dst_nodata=math.nan).data
         for p in plan.inputs.s1
     ]  # fmt: skip
-    lin = [db_to_linear(d.astype(np.float64)) for d in dates]
-    stack = np.stack(lin)  # (T, 2, H, W)
+    lin = [sar_to_power(d, cfg.sar_units) for d in dates]
+    stack = np.stack(lin)  # (T, C, H, W)
     with np.errstate(invalid="ignore"):
         mean = np.nanmean(stack, axis=0) if len(lin) > 1 else stack[0]
     if cfg.lee_size:
         mean = lee_filter(mean, cfg.lee_size, cfg.s1_looks * len(lin))
-    s1_mean = linear_to_db(np.where(np.isnan(mean), 1.0, mean)).astype(np.float32)
-    s1_mean[np.isnan(mean)] = np.nan
-    return s1_mean, dates[0]
+    first = dates[0] if cfg.sar_units == "db" else _to_db(lin[0])
+    return _to_db(mean), first
 
 
 def dem_layer(plan: DatabasePlan, tile: TilePlan, grid: Grid) -> np.ndarray:
@@ -140,8 +154,8 @@ def tile_layers(
     valid &= np.isfinite(s1_mean).all(axis=0)
     layers: dict[str, Raster] = {
         "s2": s2,
-        "s1": Raster(s1_mean, grid, math.nan, tuple(f"{b}_mean_dB" for b in S1_BANDS)),
-        "s1_single": Raster(s1_single, grid, math.nan, tuple(f"{b}_dB" for b in S1_BANDS)),
+        "s1": Raster(s1_mean, grid, math.nan, tuple(f"{b}_mean_dB" for b in plan.sar_bands)),
+        "s1_single": Raster(s1_single, grid, math.nan, tuple(f"{b}_dB" for b in plan.sar_bands)),
     }
     if plan.inputs.dem:
         dem = dem_layer(plan, tile, grid)
@@ -175,6 +189,6 @@ def build_tile(
         for name, raster in layers.items():
             path = write_raster(folder / f"{name}.tif", raster)
             record.assets[name] = f"tiles/{tile.id}/{name}.tif"
-            record.sha256[name] = _sha256(path)
+            record.sha256[name] = file_sha256(path)
     write_text_atomic(folder / TILE_RECORD, record.to_json())
     return record

@@ -2,13 +2,15 @@
 
 The database's ``index.csv`` lists each built tile: ``id, split, row, col, height, width,
 left, bottom, right, top, valid_fraction`` and one relative path per modality (``s2, s1,
-s1_single, dem, osm_classes, osm_layers``). Patches are read window by window, so a
+s1_single, dem, osm_classes, osm_layers``, and ``s2_registered, flow`` in a database
+registered by ``saropt db build --register``). Patches are read window by window, so a
 sample costs the memory of the patch, not of the tile.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -22,7 +24,7 @@ from saropt.datasets.samplers import grid_patches, random_patches
 from saropt.errors import ConfigError, InputNotFoundError
 from saropt.io.grid import PixelWindow
 from saropt.io.raster import read_raster
-from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.io.sentinel import S2_QUANTIFICATION, normalize_s1
 from saropt.seeding import sample_generator
 
 #: Modality (asset) name -> sample key.
@@ -33,6 +35,8 @@ SAMPLE_KEYS: dict[str, str] = {
     "dem": "dem",
     "osm_layers": "osm",
     "osm_classes": "label",
+    "s2_registered": "optical_registered",
+    "flow": "flow",
 }
 
 
@@ -50,7 +54,9 @@ class DreamDataset(Dataset[Sample]):
         patches_per_tile: Random patches per tile and epoch.
         stride: Grid step (``patch_size`` when None).
         seed: Seed of the random patches.
-        normalize: Map S1 and S2 to [0, 1]; DEM and OSM stay as stored.
+        normalize: Map S1 (dB) and S2 to [0, 1]; DEM and OSM stay as stored. The optical
+            image is divided by the database's ``optical_scale`` (``database.json``: 10000
+            for Sentinel-2 digital numbers, 255 for 8-bit aerial images).
     """
 
     def __init__(
@@ -81,6 +87,9 @@ class DreamDataset(Dataset[Sample]):
         if missing:
             raise ConfigError(f"the database at '{root}' was built without {missing}")
         self.tiles = rows
+        plan = self.root / "database.json"
+        summary = json.loads(plan.read_text()) if plan.exists() else {}
+        self.optical_scale = float(summary.get("optical_scale", S2_QUANTIFICATION))
         self.modalities = tuple(modalities)
         self.patch_size = patch_size
         self.mode = mode
@@ -122,8 +131,8 @@ class DreamDataset(Dataset[Sample]):
             x = data.astype(np.float32)
             if self.normalize and m in ("s1", "s1_single"):
                 x = normalize_s1(x)
-            elif self.normalize and m == "s2":
-                x = normalize_s2(x)
+            elif self.normalize and m in ("s2", "s2_registered"):
+                x = np.clip(x, 0.0, self.optical_scale) / self.optical_scale
             sample[SAMPLE_KEYS[m]] = tensor(x)
             sample.update(geo(raster))
         return sample

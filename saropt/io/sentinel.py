@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import numpy as np
 import torch
@@ -132,6 +132,28 @@ def db_to_linear(db: ArrayT) -> ArrayT:
 def linear_to_db(power: ArrayT, floor: float = 1e-10) -> ArrayT:
     """Linear power to decibels: ``10 * log10(max(power, floor))``."""
     return 10.0 * _log10(power.clip(floor, None))
+
+
+#: How a SAR raster stores backscatter: decibels (Sentinel-1 GRD as saropt reads it),
+#: linear power (intensity, sigma0), or amplitude (its square root: Pauli RGB, |HH+VV| ...).
+SarUnits = Literal["db", "power", "amplitude"]
+SAR_UNITS: tuple[SarUnits, ...] = ("db", "power", "amplitude")
+
+
+def sar_to_power(x: np.ndarray, units: SarUnits) -> np.ndarray:
+    """SAR values in ``units`` to linear power (float64; NaN stays NaN).
+
+    Raises:
+        ConfigError: Unknown units.
+    """
+    v = np.asarray(x, np.float64)
+    if units == "db":
+        return np.asarray(db_to_linear(v))
+    if units == "power":
+        return v
+    if units == "amplitude":
+        return v * v
+    raise ConfigError(f"unknown SAR units {units!r}; choose from {', '.join(SAR_UNITS)}")
 
 
 def s2_dn_to_reflectance(dn: ArrayT, offset: float = 0.0) -> ArrayT:

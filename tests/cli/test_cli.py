@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from click.testing import Result
@@ -221,3 +222,25 @@ class TestDatabaseCommands:
         res = _run("db", "info", tmp_path)
         assert res.exit_code == EXIT_BAD_INPUT
         assert "InputNotFoundError" in res.output and "saropt db build" in res.output
+
+
+class TestPauliDatabaseCommand:
+    def test_pauli_site_builds_registers_and_shows_in_colour(self, tmp_path: Path) -> None:
+        site = tmp_path / "site"
+        res = _run("synth", "--out", site, "--size", "96", "--dates", "2", "--layout", "pauli")
+        assert res.exit_code == 0, res.output
+        args = ["db", "build", "--out", tmp_path / "db", "--s2", site / "aerial.tif"]
+        for p in sorted(site.glob("pauli_*.tif")):
+            args += ["--s1", p]
+        args += ["--sar-units", "amplitude", "--tile-size", "48", "--register-method", "zero"]
+        res = _run(*args)
+        assert res.exit_code == 0, res.output
+        assert "4 tiles built" in res.output and "mean displacement 0.00 px" in res.output
+        res = _run("db", "info", tmp_path / "db")
+        assert res.exit_code == 0, res.output
+        assert "96 x 96 px, EPSG:32633, 5 m" in res.output and "flow" in res.output
+        img = plt.imread(tmp_path / "db" / "quicklook.png")[..., :3]
+        red, green, _ = img.reshape(-1, 3).mean(0)
+        assert red < green  # red, green, blue by name (NIR as red would make fields red)
+        bad = _run("synth", "--out", tmp_path / "x", "--size", "96", "--layout", "uavsar")
+        assert bad.exit_code == EXIT_BAD_INPUT and "unknown layout" in bad.output
