@@ -119,7 +119,8 @@ def train_translation_cmd(
     print_config: PrintConfigOption = False,
     resume: Annotated[Path | None, typer.Option(help="Checkpoint to resume from.")] = None,
 ) -> None:
-    """Train an optical -> SAR translation cGAN (--set data.direction=sar2opt: the reverse)."""
+    """Train an optical -> SAR translation cGAN (--set data.direction=sar2opt: the reverse;
+    --set data.source=dream --set data.root=DB: on a database's tiles)."""
     from saropt.experiments.translation import TranslationConfig, train_translation
 
     cfg = resolve_config(TranslationConfig, config, set_, print_config)

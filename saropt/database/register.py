@@ -82,7 +82,7 @@ def check_bands(spec: TileRegistration, sar_bands: int, optical_bands: int) -> N
     """
     if spec.method != "pwc" or spec.weights is None:
         return
-    from saropt.datasets.registration import pick_optical
+    from saropt.io.sentinel import pick_optical
     from saropt.models.weights import read_config
 
     config = read_config(spec.weights)

@@ -37,7 +37,7 @@ from saropt.datasets.labels import BIGEARTHNET19, DFC_NINE, GENERATED_CLASSES, O
 from saropt.datasets.matching import MatchPairDataset, ShiftPairDataset
 from saropt.datasets.samplers import EpochShuffleSampler
 from saropt.datasets.sen12ms import SEN12MSCR
-from saropt.datasets.translation import Direction, TranslationDataset
+from saropt.datasets.translation import Direction, DreamTranslationDataset, TranslationDataset
 from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
 from saropt.synth import generate_scene, generated_pair
@@ -174,12 +174,22 @@ class CloudRemovalDataModule(_GeneratedScenes):
 
 
 class TranslationDataModule(_GeneratedScenes):
-    """Optical <-> SAR patch pairs (keys ``source``, ``target``) of generated scenes."""
+    """Optical <-> SAR patch pairs (keys ``source``, ``target``).
+
+    Args:
+        source: "generated" (a generated scene, validated on a held-out one) or "dream"
+            (the train and val tiles of a ``saropt db build`` database under ``root``).
+        optical: The database's optical asset: "s2", or "s2_registered" after
+            ``db build --register``.
+    """
 
     def __init__(
         self,
         direction: Direction = "opt2sar",
         *,
+        source: Literal["generated", "dream"] = "generated",
+        root: str | Path | None = None,
+        optical: Literal["s2", "s2_registered"] = "s2",
         scene_size: int = 384,
         patch_size: int = 64,
         train_length: int = 256,
@@ -189,10 +199,27 @@ class TranslationDataModule(_GeneratedScenes):
         seed: int = 0,
     ) -> None:
         super().__init__(scene_size=scene_size, bands=bands, batch_size=batch_size, seed=seed)
+        if source == "dream" and not root:
+            raise ConfigError("data source dream needs data.root: the database folder")
         self.direction, self.patch_size = direction, patch_size
+        self.source, self.root, self.optical = source, root, optical
         self.lengths = (train_length, val_length)
 
     def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        if self.source == "dream":
+            assert self.root is not None
+            root = self.root
+
+            def split(name: Literal["train", "val"], length: int, seed: int) -> Dataset[Any]:
+                return DreamTranslationDataset(
+                    root, name, self.direction, bands=self.bands, optical=self.optical,
+                    patch_size=self.patch_size, length=length, seed=seed,
+                )  # fmt: skip
+
+            return split("train", self.lengths[0], self.seed), split(
+                "val", self.lengths[1], self.seed + 1
+            )
+
         def make(opt: np.ndarray, sar: np.ndarray, length: int, seed: int) -> Dataset[Any]:
             return TranslationDataset(
                 opt, sar, self.direction, patch_size=self.patch_size, length=length, seed=seed

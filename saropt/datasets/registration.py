@@ -9,6 +9,7 @@ and the result cropped back, so no sample holds pixels pulled in from beyond its
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +22,8 @@ from torch.utils.data import Dataset
 from saropt.datasets.common import Sample, tensor
 from saropt.datasets.datamodules import VAL_SEED, PatchDataModule
 from saropt.datasets.samplers import random_patches
-from saropt.errors import BandCountError, ConfigError
-from saropt.io.sentinel import S2_BANDS, S2_L2A_BANDS, band_indices
+from saropt.errors import ConfigError
+from saropt.io.sentinel import S1_BANDS, band_indices, pick_optical
 from saropt.seeding import sample_generator
 from saropt.synth import generated_pair
 from saropt.transforms.flow import deform, random_flow
@@ -31,24 +32,6 @@ RegistrationSource = Literal["generated", "bigearthnet", "sen1_2", "dream"]
 
 #: The optical bands a registration network sees by default: the 10 m bands.
 REGISTRATION_OPTICAL_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08")
-
-
-def pick_optical(data: np.ndarray, bands: Sequence[str], name: str) -> np.ndarray:
-    """The ``bands`` of an optical stack that holds exactly them, all 13 Sentinel-2 bands,
-    or the 12 Level-2A bands.
-
-    Raises:
-        BandCountError: Any other band count.
-    """
-    if len(data) == len(bands):
-        return data
-    for table in (S2_BANDS, S2_L2A_BANDS):
-        if len(data) == len(table):
-            return data[band_indices(bands, table)]
-    raise BandCountError(
-        f"'{name}' has {len(data)} bands; give the {len(bands)} bands {list(bands)}, or all "
-        f"{len(S2_BANDS)} (Level-1C) or {len(S2_L2A_BANDS)} (Level-2A) Sentinel-2 bands"
-    )
 
 
 class ArrayPairs(Dataset[Sample]):
@@ -167,9 +150,22 @@ class RegistrationDataModule(PatchDataModule):
         self.max_shift, self.train_length, self.val_length = max_shift, train_length, val_length
 
     @property
+    def fixed_bands(self) -> tuple[str, ...]:
+        """The SAR bands of this source: VV for SEN1-2, the database's SAR bands for a DREAM
+        database (a Pauli SAR has three), VV, VH otherwise."""
+        if self.source == "sen1_2":
+            return ("VV",)
+        if self.source == "dream":
+            plan = Path(str(self.root)) / "database.json"
+            if plan.exists():
+                return tuple(json.loads(plan.read_text()).get("sar_bands", S1_BANDS))
+        return S1_BANDS
+
+    @property
     def channels(self) -> tuple[int, int]:
         """(fixed, moving) bands the network takes for this source."""
-        return (1, 3) if self.source == "sen1_2" else (2, len(self.optical_bands))
+        moving = 3 if self.source == "sen1_2" else len(self.optical_bands)
+        return len(self.fixed_bands), moving
 
     def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
         train, val = self._pairs()

@@ -142,7 +142,7 @@ def train_registration(
     seconds = time.perf_counter() - t0
     sen12 = cfg.data.source == "sen1_2"
     save_model(task.model, out / "registration", "pwc_multimodal", kwargs,
-               fixed_bands=["VV"] if sen12 else ["VV", "VH"],
+               fixed_bands=list(data.fixed_bands),
                optical_bands=None if sen12 else list(cfg.data.optical_bands),
                patch_size=cfg.data.patch_size, max_shift=cfg.data.max_shift)  # fmt: skip
     results = {"train_seconds": seconds, **validation_scores(task.model, data.val)}

@@ -1,14 +1,16 @@
 """Optical <-> SAR translation experiments (DREAM section 3.2; Merkle et al., IEEE JSTARS
 2018): train the cGAN of :class:`saropt.tasks.translation.TranslationTask` on a generated
-scene, validate on another, export the EMA generator."""
+scene (validated on another) or on a database's train tiles (validated on its val tiles),
+export the EMA generator."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import lightning as L
 
 from saropt.datasets.datamodules import TranslationDataModule
-from saropt.datasets.translation import Direction
+from saropt.datasets.translation import Direction, database_layout
 from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
@@ -17,7 +19,7 @@ from saropt.experiments.config import (
     save_config,
 )
 from saropt.experiments.fitting import fit
-from saropt.io.sentinel import S2_BANDS, SYMMETRIC_NORMALIZATION
+from saropt.io.sentinel import S1_BANDS, S2_BANDS, S2_QUANTIFICATION, SYMMETRIC_NORMALIZATION
 from saropt.losses.gan import GanMode
 from saropt.models import save_model
 from saropt.tasks.translation import TranslationTask
@@ -44,9 +46,15 @@ TranslationModel = Pix2PixModel
 
 @dataclass
 class TranslationData:
-    """The ``data:`` section (see :class:`TranslationDataModule`)."""
+    """The ``data:`` section (see :class:`TranslationDataModule`): ``source: dream`` and
+    ``root: DB`` train on a ``saropt db build`` database (``optical: s2_registered`` after
+    ``--register``); ``bands`` then picks Sentinel-2 bands, and another optical image (an
+    aerial RGB+NIR) is used with all its bands."""
 
     direction: Direction = "opt2sar"
+    source: Literal["generated", "dream"] = "generated"
+    root: str | None = None
+    optical: Literal["s2", "s2_registered"] = "s2"
     scene_size: PositiveInt = 384
     patch_size: PositiveInt = 64
     train_length: PositiveInt = 256
@@ -72,23 +80,29 @@ def train_translation(
     resume: str | Path | None = None,
     progress: bool = False,
 ) -> dict[str, float]:
-    """Train on one generated scene, validate on another, export the EMA generator.
+    """Train on one generated scene (or a database's train tiles), validate on another (its
+    val tiles), export the EMA generator.
 
     Writes ``config.yaml``, ``metrics.csv``, ``checkpoints/last.ckpt`` and
     ``generator.safetensors`` (with its JSON) into ``out``; returns the last metrics.
     """
     out = Path(out)
+    d = cfg.data
+    data = TranslationDataModule(
+        d.direction, source=d.source, root=d.root, optical=d.optical,
+        scene_size=d.scene_size, patch_size=d.patch_size, train_length=d.train_length,
+        val_length=d.val_length, bands=tuple(d.bands), batch_size=d.batch_size,
+        seed=cfg.seed_everything,
+    )  # fmt: skip
+    bands, sar_bands, scale = tuple(d.bands), S1_BANDS, S2_QUANTIFICATION
+    if d.source == "dream":  # the database says which bands the network sees
+        bands, sar_bands, scale = database_layout(str(d.root), bands)
+        data.setup("fit")  # a database without train or val tiles stops here
     save_config(cfg, out)
     L.seed_everything(cfg.seed_everything, workers=True, verbose=False)
-    d = cfg.data
-    n_opt, n_sar = len(d.bands), 2
+    n_opt, n_sar = len(bands), len(sar_bands)
     cin, cout = (n_opt, n_sar) if d.direction == "opt2sar" else (n_sar, n_opt)
     task = TranslationTask(cin, cout, d.direction, **config_dict(cfg.model))
-    data = TranslationDataModule(
-        d.direction, scene_size=d.scene_size, patch_size=d.patch_size,
-        train_length=d.train_length, val_length=d.val_length, bands=tuple(d.bands),
-        batch_size=d.batch_size, seed=cfg.seed_everything,
-    )  # fmt: skip
     metrics = fit(task, data, out, cfg.trainer, resume=resume, progress=progress)
     m = cfg.model
     save_model(
@@ -98,7 +112,9 @@ def train_translation(
         {"in_channels": cin, "out_channels": cout, "width": m.width, "depth": m.depth,
          "dropout": m.dropout},
         direction=d.direction,
-        bands=list(d.bands),
+        bands=list(bands),
+        sar_bands=list(sar_bands),
+        optical_scale=scale,
         normalization=SYMMETRIC_NORMALIZATION,
         config=config_dict(cfg),
         metrics=metrics,

@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from saropt.datasets.registration import pick_optical
 from saropt.errors import BandCountError, ConfigError, GridMismatchError, NoOverlapError
 from saropt.inference.flow import FlowMethod, flow_method
 from saropt.inference.tiled import BatchPredictor, TiledOptions, predict_scene
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import RasterInfo, read_info, read_raster
+from saropt.io.sentinel import pick_optical
 from saropt.io.warp import footprint, read_onto_grid
 from saropt.io.write import RasterWriter
 

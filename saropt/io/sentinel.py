@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
-from saropt.errors import ConfigError
+from saropt.errors import BandCountError, ConfigError
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -223,3 +223,21 @@ def normalize_s2(dn: ArrayT, *, symmetric: bool = False) -> ArrayT:
 def denormalize_s2(x: ArrayT, *, symmetric: bool = False) -> ArrayT:
     """Inverse of :func:`normalize_s2`, in digital numbers (float)."""
     return _unscale(x, *S2_DN_RANGE, symmetric)
+
+
+def pick_optical(data: np.ndarray, bands: Sequence[str], name: str) -> np.ndarray:
+    """The ``bands`` of an optical stack that holds exactly them, all 13 Sentinel-2 bands,
+    or the 12 Level-2A bands.
+
+    Raises:
+        BandCountError: Any other band count.
+    """
+    if len(data) == len(bands):
+        return data
+    for table in (S2_BANDS, S2_L2A_BANDS):
+        if len(data) == len(table):
+            return data[band_indices(bands, table)]
+    raise BandCountError(
+        f"'{name}' has {len(data)} bands; give the {len(bands)} bands {list(bands)}, or all "
+        f"{len(S2_BANDS)} (Level-1C) or {len(S2_L2A_BANDS)} (Level-2A) Sentinel-2 bands"
+    )

@@ -14,6 +14,7 @@ import saropt.database.build as build_mod
 from saropt.database.build import BuildConfig, DatabaseInputs, TileRegistration, build_database
 from saropt.database.register import flow_statistics
 from saropt.datasets.dream import DreamDataset
+from saropt.datasets.registration import RegistrationDataModule
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.register import apply_flow
 from saropt.io.raster import Raster, read_raster
@@ -89,6 +90,14 @@ class TestPauliDatabase:
         sample = ds[0]
         assert sample["sar"].shape[0] == 3 and sample["optical"].shape[0] == 4
         assert 0.05 < float(sample["optical"].mean()) < 0.95
+        # registration training takes the database as it is: three SAR bands, four optical
+        data = RegistrationDataModule("dream", tmp_path, patch_size=32, max_shift=4.0)
+        assert data.fixed_bands == PAULI_BANDS and data.channels == (3, 4)
+        data.setup("fit")
+        assert data.train is not None
+        pair = data.train[0]
+        assert pair["sar"].shape == (3, 32, 32) and pair["optical"].shape == (4, 32, 32)
+        assert float(pair["target"].abs().max()) > 0  # a deformation with its flow
 
     def test_sar_dates_with_other_bands_and_optical_given_as_sar_are_refused(
         self, pauli_site: dict[str, object], s1s2: DatabaseInputs, tmp_path: Path

@@ -9,11 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
-from saropt.errors import BandCountError
+from saropt.errors import BandCountError, ConfigError
 from saropt.experiments.config import load_config
 from saropt.experiments.translation import TranslationConfig, train_translation
 from saropt.inference import TiledOptions, translate_scene
 from saropt.io.raster import Raster, read_raster
+from saropt.io.sentinel import S1_BANDS, S2_BANDS
 from saropt.io.write import write_raster
 from saropt.synth import generate_scene
 
@@ -61,3 +62,55 @@ class TestTranslation:
         assert res.exit_code == 0, res.output
         res = CliRunner().invoke(app, [*args, "--weights", str(tmp_path / "missing.safetensors")])
         assert res.exit_code == EXIT_BAD_INPUT
+
+
+class TestTranslationOnDatabase:
+    @pytest.mark.slow  # about a minute: the fast learning test is on generated scenes above
+    def test_opt2sar_learns_from_database_tiles(self, tmp_path: Path) -> None:
+        from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+
+        sc = generate_scene(height=384, width=384, seed=21, dates=2)
+        s1 = [write_raster(tmp_path / f"s1_{k}.tif", Raster(sc.sar[k], sc.grid, None, S1_BANDS))
+              for k in range(2)]  # fmt: skip
+        s2 = write_raster(tmp_path / "s2.tif", Raster(sc.optical, sc.grid, 0, S2_BANDS))
+        cfg = BuildConfig(tile_size=96, split_block=1)
+        build_database(DatabaseInputs(s1=tuple(s1), s2=(s2,)), tmp_path / "db", cfg)
+        over = [*TINY, "data.source=dream", f"data.root={tmp_path / 'db'}"]
+        m = train_translation(load_config(TranslationConfig, overrides=over), tmp_path / "run")
+        assert m["val/mae_db"] < 0.95 * m["val_baseline/mae_db"]
+
+    def test_an_aerial_pauli_database_trains_with_its_own_bands(self, tmp_path: Path) -> None:
+        from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+        from saropt.datasets.datamodules import TranslationDataModule
+        from saropt.models import read_config
+        from saropt.synth.pauli import write_pauli_site
+
+        scene = generate_scene(height=128, width=128, seed=3, dates=1, resolution=5.0)
+        site = write_pauli_site(scene, tmp_path / "site")
+        pauli = DatabaseInputs(s1=tuple(site["sar"]), s2=(site["optical"],))
+        cfg = BuildConfig(tile_size=32, split_block=1, sar_units="amplitude")
+        build_database(pauli, tmp_path / "pdb", cfg)
+        data = TranslationDataModule("sar2opt", source="dream", root=tmp_path / "pdb",
+                                     patch_size=16, train_length=8, val_length=4)  # fmt: skip
+        data.setup()
+        assert data.train is not None
+        s = data.train[0]
+        assert s["source"].shape == (3, 16, 16) and s["target"].shape == (4, 16, 16)
+        assert -1 <= float(s["target"].min()) and float(s["target"].max()) <= 1
+        assert float(s["target"].std()) > 0.05  # 8-bit reflectance spread over [-1, 1]
+        over = [*TINY, "data.source=dream", f"data.root={tmp_path / 'pdb'}",
+                "trainer.max_epochs=1", "data.train_length=16"]  # fmt: skip
+        train_translation(load_config(TranslationConfig, overrides=over), tmp_path / "prun")
+        saved = read_config(tmp_path / "prun" / "generator.safetensors")
+        assert saved["kwargs"]["in_channels"] == 4 and saved["kwargs"]["out_channels"] == 3
+        assert saved["bands"] == ["red", "green", "blue", "nir"]
+        assert saved["optical_scale"] == 255.0
+        out = translate_scene(site["optical"], tmp_path / "prun" / "generator.safetensors",
+                              tmp_path / "pauli_like.tif", options=TiledOptions(64, 16))  # fmt: skip
+        r = read_raster(out)
+        assert r.descriptions == ("HH-VV", "HV", "HH+VV") and r.data.shape == (3, 128, 128)
+        assert -25 <= float(r.data.min()) and float(r.data.max()) <= 0  # dB of power
+        with pytest.raises(ConfigError, match=r"needs data\.root"):
+            train_translation(load_config(TranslationConfig, overrides=["data.source=dream"]),
+                              tmp_path / "none")  # fmt: skip
+        assert not (tmp_path / "none").exists()
