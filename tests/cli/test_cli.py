@@ -86,6 +86,11 @@ class TestCommands:
         assert urban.count == 4 and urban.grid.shape == (128, 128)
         for head in ("SAR head", "optical head", "fusion (mean)"):  # scores on the demo scene
             assert f"{head}, demo scene" in html
+        assert "Dense SAR-optical registration" in html
+        for src in ("img/registration_flows.png", "img/registration_checker.png"):
+            assert src in html and (tmp_path / "d" / src).stat().st_size > 500
+        for method in ("zero", "phase", "gefolki", "pwc"):
+            assert f"<tr><td>{method}</td>" in html
 
 
 def _leftovers(folder: Path) -> list[str]:

@@ -107,3 +107,30 @@ def test_utilisation_bars_and_d_util_curve() -> None:
     d = next(ln for ln in lines if ln.get_label() == "d_util")
     assert list(d.get_xdata()) == [1.0, 2.0, 3.0]
     assert list(d.get_ydata()) == pytest.approx([0.1, 0.2, 0.3])
+
+
+class TestRegistrationFigures:
+    def test_flow_colours_by_hand(self) -> None:
+        from saropt.report.registration import flow_colours
+
+        flow = np.zeros((2, 1, 5))
+        flow[:, 0, 1] = (4.0, 0.0)  # right: red
+        flow[:, 0, 2] = (-4.0, 0.0)  # left: cyan
+        flow[:, 0, 3] = (2.0, 0.0)  # half the scale: half saturated red
+        flow[:, 0, 4] = (np.nan, 0.0)  # unknown: black
+        c = flow_colours(flow, 4.0)[0]
+        np.testing.assert_allclose(c[0], [1, 1, 1])  # no displacement: white
+        np.testing.assert_allclose(c[1], [1, 0, 0])
+        np.testing.assert_allclose(c[2], [0, 1, 1])
+        np.testing.assert_allclose(c[3], [1, 0.5, 0.5])
+        np.testing.assert_allclose(c[4], [0, 0, 0])
+
+    def test_checkerboard_alternates_cells(self) -> None:
+        from saropt.report.registration import checkerboard
+
+        a, b = np.zeros((4, 6)), np.ones((4, 6))
+        board = checkerboard(a, b, 2)
+        np.testing.assert_array_equal(board[:2], [[0, 0, 1, 1, 0, 0]] * 2)
+        np.testing.assert_array_equal(board[2:], [[1, 1, 0, 0, 1, 1]] * 2)
+        with pytest.raises(ValueError, match="one shape"):
+            checkerboard(a, np.ones((4, 5)), 2)

@@ -16,6 +16,7 @@ from saropt.experiments.demo.cloud_removal import stage_cloud_removal
 from saropt.experiments.demo.context import DemoContext, Stage
 from saropt.experiments.demo.database import stage_database
 from saropt.experiments.demo.matching import stage_matching
+from saropt.experiments.demo.registration import stage_registration
 from saropt.experiments.demo.scene import stage_clouds, stage_scene
 from saropt.experiments.demo.urban import stage_urban
 from saropt.report import Section, write_report
@@ -31,6 +32,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("matching", stage_matching),
     ("cross-modal classification", stage_classification),
     ("urban mapping", stage_urban),
+    ("dense registration", stage_registration),
 ]
 
 
