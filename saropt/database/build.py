@@ -41,7 +41,7 @@ from saropt.database.plan import (
 )
 from saropt.database.register import (
     TileRegistration,
-    check_bands,
+    check_method,
     needs_registration,
     register_tile,
 )
@@ -139,7 +139,7 @@ def build_database(
     summary = plan.summary()
     _check_same_plan(out, summary)
     if register is not None:
-        check_bands(register, len(plan.sar_bands), read_info(plan.s2).count)
+        check_method(register, len(plan.sar_bands), read_info(plan.s2).count)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
     osm = None

@@ -73,25 +73,22 @@ class TileRegistration:
         }
 
 
-def check_bands(spec: TileRegistration, sar_bands: int, optical_bands: int) -> None:
-    """Refuse, before any work, a network that takes other bands than the tiles hold.
+def check_method(spec: TileRegistration, sar_bands: int, optical_bands: int) -> None:
+    """Refuse, before any work, an unknown method, GeFolki without its package, weights of
+    another model, or a network that takes other bands than the tiles hold.
 
     Raises:
-        ConfigError: The weights hold another model.
+        ConfigError: Unknown method, missing package or foreign weights.
         BandCountError: Other band counts.
     """
-    if spec.method != "pwc" or spec.weights is None:
-        return
+    from saropt.inference.flow import flow_method
     from saropt.io.sentinel import pick_optical
-    from saropt.models.weights import read_config
 
-    config = read_config(spec.weights)
-    if config.get("model") != "pwc_multimodal":
-        raise ConfigError(
-            f"'{spec.weights}' holds a {config.get('model')}, not a "
-            "registration network (train one with saropt train registration)"
-        )
-    kw = config.get("kwargs", {})
+    _, found = flow_method(spec.method, spec.weights, device=spec.device)
+    config: dict[str, Any] = dict(found)
+    kw: dict[str, Any] = config.get("kwargs") or {}
+    if not kw:
+        return
     if kw.get("fixed_channels") != sar_bands:
         raise BandCountError(
             f"the database's SAR has {sar_bands} bands; the network in "

@@ -216,6 +216,10 @@ class TestRegisterTiles:
                 register=TileRegistration("pwc", weights),
             )
         assert not (tmp_path / "db" / "tiles").exists()
+        with pytest.raises(ConfigError, match="unknown registration method"):
+            build_database(s1s2, tmp_path / "db", BuildConfig(tile_size=64),
+                           register=TileRegistration("optical-flow"))  # fmt: skip
+        assert not (tmp_path / "db" / "tiles").exists()
         with pytest.raises(ConfigError, match="needs --register"):
             build_database(
                 s1s2, tmp_path / "db", BuildConfig(tile_size=64), register=TileRegistration("pwc")

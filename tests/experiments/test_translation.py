@@ -105,8 +105,9 @@ class TestTranslationOnDatabase:
         assert saved["kwargs"]["in_channels"] == 4 and saved["kwargs"]["out_channels"] == 3
         assert saved["bands"] == ["red", "green", "blue", "nir"]
         assert saved["optical_scale"] == 255.0
-        out = translate_scene(site["optical"], tmp_path / "prun" / "generator.safetensors",
-                              tmp_path / "pauli_like.tif", options=TiledOptions(64, 16))  # fmt: skip
+        weights = tmp_path / "prun" / "generator.safetensors"
+        out = translate_scene(site["optical"], weights, tmp_path / "pauli_like.tif",
+                              options=TiledOptions(64, 16))  # fmt: skip
         r = read_raster(out)
         assert r.descriptions == ("HH-VV", "HV", "HH+VV") and r.data.shape == (3, 128, 128)
         assert -25 <= float(r.data.min()) and float(r.data.max()) <= 0  # dB of power
