@@ -72,12 +72,8 @@ def build(
     device: Annotated[str, typer.Option(help="Device of the registration network.")] = "cpu",
 ) -> None:
     """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
-    from saropt.database.build import (
-        BuildConfig,
-        DatabaseInputs,
-        TileRegistration,
-        build_database,
-    )
+    from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+    from saropt.inference.register_tiles import TileRegistration
 
     inputs = DatabaseInputs(
         s1=tuple(s1), s2=tuple(s2), dem=tuple(dem or ()), osm=tuple(osm or ()),

@@ -11,8 +11,8 @@ elevation and OpenStreetMap", IGARSS 2021. One module per job:
    last.
 3. This module: :func:`build_database` runs the tiles (on processes with ``workers``),
    skipping finished ones, so a rerun after a crash resumes.
-4. :mod:`saropt.database.register` (optional): each built tile's optical image registered
-   onto its SAR mean, flow statistics recorded; resumable as well.
+4. :mod:`saropt.database.register` (optional): a pass over the built tiles (registration
+   of each tile's optical image onto its SAR mean), resumable as well.
 5. :mod:`saropt.database.catalog`: ``index.csv`` and the STAC catalog.
 """
 
@@ -39,17 +39,11 @@ from saropt.database.plan import (
     assign_splits,
     plan_database,
 )
-from saropt.database.register import (
-    TileRegistration,
-    check_method,
-    needs_registration,
-    register_tile,
-)
+from saropt.database.register import TilePass, run_tile_pass
 from saropt.database.tile import TileRecord, build_tile, load_record
 from saropt.errors import ConfigError
 from saropt.io.atomic import write_text_atomic
 from saropt.io.osm import read_osm
-from saropt.io.raster import read_info
 
 __all__ = [
     "ASSETS",
@@ -59,8 +53,8 @@ __all__ = [
     "DatabaseInputs",
     "DatabasePlan",
     "OsmClass",
+    "TilePass",
     "TileRecord",
-    "TileRegistration",
     "assign_splits",
     "build_database",
     "build_tile",
@@ -109,7 +103,7 @@ def build_database(
     *,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
-    register: TileRegistration | None = None,
+    register: TilePass | None = None,
     register_progress: Callable[[int, int], None] | None = None,
 ) -> list[TileRecord]:
     """Build (or resume) a database in ``out``.
@@ -120,8 +114,9 @@ def build_database(
         config: Build settings.
         workers: Processes building tiles in parallel (1: in this process).
         progress: Called with (tiles done, tiles in total) after each tile.
-        register: Also register each built tile's optical image onto its SAR mean (in this
-            process, after the tiles are built); tiles already registered the same way are
+        register: A pass run on every built tile after the build, in this process
+            (:class:`saropt.inference.register_tiles.TileRegistration` registers each
+            tile's optical image onto its SAR mean); tiles that hold its result are
             skipped.
         register_progress: Called with (tiles registered, tiles to register).
 
@@ -133,13 +128,14 @@ def build_database(
         BandCountError: The registration network takes other bands than the tiles hold.
     """
     cfg = config or BuildConfig()
-    key = register.key() if register is not None else None  # bad weights fail before work
+    if register is not None:
+        register.key()  # bad weights fail before any work
     out = Path(out)
     plan = plan_database(inputs, cfg)
     summary = plan.summary()
     _check_same_plan(out, summary)
     if register is not None:
-        check_method(register, len(plan.sar_bands), read_info(plan.s2).count)
+        register.check(plan)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
     osm = None
@@ -158,14 +154,9 @@ def build_database(
         records[rec.id] = rec
         if progress:
             progress(len(records), total)
-    if register is not None and key is not None:
-        todo_reg = [records[t.id] for t in plan.tiles if needs_registration(records[t.id], key)]
-        if register_progress:
-            register_progress(0, len(todo_reg))
-        for k, rec in enumerate(todo_reg):
-            records[rec.id] = register_tile(out, rec, register, key)
-            if register_progress:
-                register_progress(k + 1, len(todo_reg))
+    if register is not None:
+        in_order = [records[t.id] for t in plan.tiles]
+        records.update(run_tile_pass(out, in_order, register, register_progress))
     ordered = [records[t.id] for t in plan.tiles]
     write_index(out, ordered)
     write_stac(out, plan, ordered)

@@ -1,108 +1,57 @@
-"""Registering each built tile's optical image onto its SAR mean (``saropt db build --register``).
+"""Passes over a database's finished tiles, and what a registration pass records.
 
-For every built tile, :func:`register_tile` runs :func:`saropt.inference.register.register_scene`
-with the SAR temporal mean (``s1.tif``) as the fixed image and ``s2.tif`` as the moving one,
-and adds two assets: ``s2_registered.tif`` (every optical band, resampled by the flow) and
-``flow.tif`` (dx, dy in pixels on the tile's grid). The flow's statistics over the tile's
-valid pixels go into ``tile.json`` (``registration``), ``index.csv`` and the STAC items.
+A tile pass adds assets to built tiles after the build (``saropt db build --register``:
+:class:`saropt.inference.register_tiles.TileRegistration` registers each tile's optical
+image onto its SAR mean). The database layer only runs the pass and keeps its bookkeeping,
+so it never imports the inference code the pass uses:
 
-Registration is a pass over finished tiles, not a build setting: a database built without it
-can be registered later, and registering again with other weights or another method redoes
-only what differs. Each asset is written atomically and ``tile.json`` is rewritten last, so
-a killed pass resumes where it stopped.
+* a pass has a ``key`` (what identifies its result: method, weights checksum, settings); a
+  tile whose ``tile.json`` records the same key under ``registration`` is skipped, so a
+  database built earlier can be registered later, and other weights redo every tile;
+* the pass writes its assets atomically and :func:`run_tile_pass` rewrites ``tile.json``
+  last, so a killed pass resumes where it stopped.
+
+The flow statistics (:data:`FLOW_STATS`) go into ``tile.json``, ``index.csv`` (``flow_*``
+columns) and the STAC items.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from saropt.database.plan import TILE_RECORD
+from saropt.database.plan import TILE_RECORD, DatabasePlan
 from saropt.database.tile import TileRecord, file_sha256
-from saropt.errors import BandCountError, ConfigError
 from saropt.io.atomic import write_text_atomic
-from saropt.io.raster import read_raster
 
 #: The flow statistics a registered tile records (pixels): mean dx, mean dy, mean and 95th
 #: percentile of the displacement's length, over pixels valid in the SAR and optical tiles.
 FLOW_STATS: tuple[str, ...] = ("dx_mean", "dy_mean", "magnitude_mean", "magnitude_p95")
 
 
-@dataclass(frozen=True)
-class TileRegistration:
-    """How to register tiles.
+class TilePass(Protocol):
+    """What :func:`saropt.database.build.build_database` needs of a pass over tiles."""
 
-    Attributes:
-        method: "pwc" (a network from ``saropt train registration``), "phase", "gefolki"
-            or "zero" (see :mod:`saropt.inference.flow`).
-        weights: The network's ``registration.safetensors`` (``pwc`` only).
-        tile, overlap: Flow tiling inside a database tile.
-        device: Torch device of the network.
-    """
-
-    method: str = "pwc"
-    weights: Path | None = None
-    tile: int = 512
-    overlap: int = 64
-    device: str = "cpu"
+    @property
+    def assets(self) -> tuple[str, ...]:
+        """The asset names every processed tile has."""
+        ...
 
     def key(self) -> dict[str, Any]:
-        """What identifies a registration's result: the method, the weights' checksum and
-        the tiling (the device does not change the result beyond rounding)."""
-        if self.method == "pwc" and self.weights is None:
-            raise ConfigError(
-                "--register-method pwc needs --register WEIGHTS "
-                "(registration.safetensors from saropt train registration)"
-            )
-        sha = None
-        if self.weights is not None:
-            if not Path(self.weights).is_file():
-                raise ConfigError(f"registration weights '{self.weights}' do not exist")
-            sha = hashlib.sha256(Path(self.weights).read_bytes()).hexdigest()
-        return {
-            "method": self.method,
-            "weights_sha256": sha,
-            "tile": self.tile,
-            "overlap": self.overlap,
-        }
+        """JSON-able identity of the pass's result; raises ConfigError for bad settings."""
+        ...
 
+    def check(self, plan: DatabasePlan) -> None:
+        """Raise, before any tile is built, when the pass cannot run on this database."""
+        ...
 
-def check_method(spec: TileRegistration, sar_bands: int, optical_bands: int) -> None:
-    """Refuse, before any work, an unknown method, GeFolki without its package, weights of
-    another model, or a network that takes other bands than the tiles hold.
-
-    Raises:
-        ConfigError: Unknown method, missing package or foreign weights.
-        BandCountError: Other band counts.
-    """
-    from saropt.inference.flow import flow_method
-    from saropt.io.sentinel import pick_optical
-
-    _, found = flow_method(spec.method, spec.weights, device=spec.device)
-    config: dict[str, Any] = dict(found)
-    kw: dict[str, Any] = config.get("kwargs") or {}
-    if not kw:
-        return
-    if kw.get("fixed_channels") != sar_bands:
-        raise BandCountError(
-            f"the database's SAR has {sar_bands} bands; the network in "
-            f"'{spec.weights}' takes {kw.get('fixed_channels')} "
-            f"({config.get('fixed_bands')})"
-        )
-    if optical_bands != kw.get("moving_channels"):
-        bands = tuple(config.get("optical_bands") or ())
-        if not bands:
-            raise BandCountError(
-                f"the database's optical image has {optical_bands} bands; "
-                f"the network takes {kw.get('moving_channels')}"
-            )
-        pick_optical(np.zeros((optical_bands, 1, 1)), bands, "the database's optical image")
+    def run(self, out: Path, record: TileRecord) -> tuple[dict[str, Path], dict[str, Any]]:
+        """Process one built tile: (asset name -> written file, values to record)."""
+        ...
 
 
 def flow_statistics(flow: np.ndarray, valid: np.ndarray) -> dict[str, float | None]:
@@ -116,43 +65,35 @@ def flow_statistics(flow: np.ndarray, valid: np.ndarray) -> dict[str, float | No
     return {k: round(float(v), 4) for k, v in zip(FLOW_STATS, values, strict=True)}
 
 
-def needs_registration(record: TileRecord, key: dict[str, Any]) -> bool:
-    """Whether a built tile lacks a registration made with ``key``."""
+def needs_pass(record: TileRecord, key: dict[str, Any], assets: Sequence[str] = ()) -> bool:
+    """Whether a built tile lacks the result of a pass with ``key`` (or one of its assets)."""
     if record.status != "built":
         return False
     done = record.registration.get("key")
-    return json.loads(json.dumps(key)) != done or "flow" not in record.assets
+    return json.loads(json.dumps(key)) != done or any(a not in record.assets for a in assets)
 
 
-def register_tile(
-    out: Path, record: TileRecord, spec: TileRegistration, key: dict[str, Any]
-) -> TileRecord:
-    """Register one built tile's optical image onto its SAR mean; returns the new record
-    (also saved as its ``tile.json``)."""
-    from saropt.inference.register import register_scene
-
-    folder = out / "tiles" / record.id
-    for stale in folder.glob(".register-*"):  # left by a killed pass
-        shutil.rmtree(stale, ignore_errors=True)
-    fixed, moving = out / record.assets["s1"], out / record.assets["s2"]
-    registered, flow = folder / "s2_registered.tif", folder / "flow.tif"
-    register_scene(
-        fixed,
-        moving,
-        registered,
-        method=spec.method,
-        weights=spec.weights,
-        flow_out=flow,
-        tile=spec.tile,
-        overlap=spec.overlap,
-        device=spec.device,
-    )
-    sar, opt = read_raster(fixed), read_raster(moving)
-    valid = np.isfinite(sar.data).all(axis=0) & opt.valid_mask()
-    stats = flow_statistics(read_raster(flow).data, valid)
-    for name, path in (("s2_registered", registered), ("flow", flow)):
-        record.assets[name] = f"tiles/{record.id}/{path.name}"
-        record.sha256[name] = file_sha256(path)
-    record.registration = {"key": key, **stats}
-    write_text_atomic(folder / TILE_RECORD, record.to_json())
-    return record
+def run_tile_pass(
+    out: Path,
+    records: Sequence[TileRecord],
+    tile_pass: TilePass,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, TileRecord]:
+    """Run ``tile_pass`` on every built tile that lacks its result; returns the updated
+    records by id. Each tile's ``tile.json`` is rewritten after its assets."""
+    key = tile_pass.key()
+    todo = [r for r in records if needs_pass(r, key, tile_pass.assets)]
+    if progress:
+        progress(0, len(todo))
+    done: dict[str, TileRecord] = {}
+    for k, record in enumerate(todo):
+        assets, values = tile_pass.run(out, record)
+        for name, path in assets.items():
+            record.assets[name] = path.relative_to(out).as_posix()
+            record.sha256[name] = file_sha256(path)
+        record.registration = {"key": json.loads(json.dumps(key)), **values}
+        write_text_atomic(out / "tiles" / record.id / TILE_RECORD, record.to_json())
+        done[record.id] = record
+        if progress:
+            progress(k + 1, len(todo))
+    return done

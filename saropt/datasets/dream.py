@@ -13,7 +13,7 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -38,6 +38,13 @@ SAMPLE_KEYS: dict[str, str] = {
     "s2_registered": "optical_registered",
     "flow": "flow",
 }
+
+
+def database_summary(root: str | Path) -> dict[str, Any]:
+    """A database's ``database.json`` (empty when the folder has none)."""
+    plan = Path(root) / "database.json"
+    summary: dict[str, Any] = json.loads(plan.read_text()) if plan.exists() else {}
+    return summary
 
 
 class DreamDataset(Dataset[Sample]):
@@ -87,9 +94,7 @@ class DreamDataset(Dataset[Sample]):
         if missing:
             raise ConfigError(f"the database at '{root}' was built without {missing}")
         self.tiles = rows
-        plan = self.root / "database.json"
-        summary = json.loads(plan.read_text()) if plan.exists() else {}
-        self.optical_scale = float(summary.get("optical_scale", S2_QUANTIFICATION))
+        self.optical_scale = float(database_summary(root).get("optical_scale", S2_QUANTIFICATION))
         self.modalities = tuple(modalities)
         self.patch_size = patch_size
         self.mode = mode

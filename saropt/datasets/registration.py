@@ -9,7 +9,6 @@ and the result cropped back, so no sample holds pixels pulled in from beyond its
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,9 +155,9 @@ class RegistrationDataModule(PatchDataModule):
         if self.source == "sen1_2":
             return ("VV",)
         if self.source == "dream":
-            plan = Path(str(self.root)) / "database.json"
-            if plan.exists():
-                return tuple(json.loads(plan.read_text()).get("sar_bands", S1_BANDS))
+            from saropt.datasets.dream import database_summary
+
+            return tuple(database_summary(str(self.root)).get("sar_bands", S1_BANDS))
         return S1_BANDS
 
     @property

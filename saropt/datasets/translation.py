@@ -149,10 +149,10 @@ def database_layout(
         InputNotFoundError: Not a database.
         ConfigError: A database without built tiles.
     """
-    from saropt.database.info import load_index, load_plan
+    from saropt.datasets.dream import DreamDataset, database_summary
     from saropt.io.raster import read_info
 
-    plan, rows = load_plan(root), load_index(root)
+    plan, rows = database_summary(root), DreamDataset(root, split=None).tiles
     if not rows:
         raise ConfigError(f"the database at '{root}' has no built tiles")
     sar = tuple(plan.get("sar_bands", S1_BANDS))

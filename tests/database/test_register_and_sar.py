@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import saropt.database.build as build_mod
-from saropt.database.build import BuildConfig, DatabaseInputs, TileRegistration, build_database
+from saropt.database.build import BuildConfig, DatabaseInputs, build_database
 from saropt.database.register import flow_statistics
 from saropt.datasets.dream import DreamDataset
 from saropt.datasets.registration import RegistrationDataModule
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.register import apply_flow
+from saropt.inference.register_tiles import TileRegistration
 from saropt.io.raster import Raster, read_raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS, sar_to_power
 from saropt.io.write import write_raster
@@ -156,7 +156,7 @@ class TestRegisterTiles:
         # built without registration, then registered in a pass killed after two tiles
         part = tmp_path / "part"
         build_database(s1s2, part, cfg)
-        real, calls = build_mod.register_tile, {"n": 0}
+        real, calls = TileRegistration.run, {"n": 0}
 
         def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
             calls["n"] += 1
@@ -164,10 +164,10 @@ class TestRegisterTiles:
                 raise RuntimeError("killed")
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(build_mod, "register_tile", failing)
+        monkeypatch.setattr(TileRegistration, "run", failing)
         with pytest.raises(RuntimeError, match="killed"):
             build_database(s1s2, part, cfg, register=spec)
-        monkeypatch.setattr(build_mod, "register_tile", real)
+        monkeypatch.setattr(TileRegistration, "run", real)
         todo: list[int] = []
         resumed = build_database(
             s1s2, part, cfg, register=spec, register_progress=lambda d, t: todo.append(t)
