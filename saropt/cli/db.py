@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from saropt.cli.common import console, friendly_errors, progress_bar
+
+if TYPE_CHECKING:
+    from saropt.database.tile import TileRecord
 
 db_app = typer.Typer(
     help="Build and inspect the multimodal (DREAM) database.", no_args_is_help=True
@@ -106,12 +109,16 @@ def build(
         f"{time.perf_counter() - t0:.1f} s: {out}/index.csv, {out}/stac/catalog.json"
     )
     if spec is not None:
-        moved = [r.registration["magnitude_mean"] for r in records if r.registration
-                 and r.registration.get("magnitude_mean") is not None]  # fmt: skip
-        if moved:
-            console.print(f"registered with {spec.method}: mean displacement "
-                          f"{sum(moved) / len(moved):.2f} px over {len(moved)} tiles "
-                          "(per tile: flow_* columns of index.csv)")  # fmt: skip
+        _print_registration(spec.method, records)
+
+
+def _print_registration(method: str, records: list[TileRecord]) -> None:
+    moved = [r.registration["magnitude_mean"] for r in records
+             if r.registration.get("magnitude_mean") is not None]  # fmt: skip
+    if moved:
+        console.print(f"registered with {method}: mean displacement "
+                      f"{sum(moved) / len(moved):.2f} px over {len(moved)} tiles "
+                      "(per tile: flow_* columns of index.csv)")  # fmt: skip
 
 
 @db_app.command("info")

@@ -31,15 +31,14 @@ from saropt.database.osm_layers import OsmClass, ProjectedOsm, merge_projected, 
 from saropt.database.plan import (
     ASSETS,
     PLAN_NAME,
-    SPLITS,
     BuildConfig,
     DatabaseInputs,
     DatabasePlan,
     TilePlan,
-    assign_splits,
     plan_database,
 )
 from saropt.database.register import TilePass, run_tile_pass
+from saropt.database.splits import SPLITS, assign_splits
 from saropt.database.tile import TileRecord, build_tile, load_record
 from saropt.errors import ConfigError
 from saropt.io.atomic import write_text_atomic
@@ -96,6 +95,14 @@ def run_tiles(
         yield from pool.map(job, tiles, chunksize=chunk)
 
 
+def _project_osm(plan: DatabasePlan) -> ProjectedOsm | None:
+    """Every OSM input read, projected onto the grid's CRS and merged (None without any)."""
+    if not plan.inputs.osm:
+        return None
+    crs, res = str(plan.grid.crs), plan.grid.res[0]
+    return merge_projected([project_osm(read_osm(p), crs, res) for p in plan.inputs.osm])
+
+
 def build_database(
     inputs: DatabaseInputs,
     out: str | Path,
@@ -138,14 +145,8 @@ def build_database(
         register.check(plan)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
-    osm = None
-    if inputs.osm:
-        crs, res = str(plan.grid.crs), plan.grid.res[0]
-        osm = merge_projected([project_osm(read_osm(p), crs, res) for p in inputs.osm])
-    records: dict[str, TileRecord] = {}
-    for t in plan.tiles:
-        if (rec := load_record(out, t)) is not None:
-            records[t.id] = rec
+    osm = _project_osm(plan)
+    records = {t.id: rec for t in plan.tiles if (rec := load_record(out, t)) is not None}
     todo = [t for t in plan.tiles if t.id not in records]
     total = len(plan.tiles)
     if progress:

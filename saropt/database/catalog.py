@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from saropt import __version__
-from saropt.database.plan import ASSETS, INDEX_NAME, SPLITS, DatabasePlan
+from saropt.database.plan import ASSETS, INDEX_NAME, DatabasePlan
 from saropt.database.register import FLOW_STATS
+from saropt.database.splits import SPLITS
 from saropt.database.tile import TileRecord
 from saropt.io.atomic import write_text_atomic
 

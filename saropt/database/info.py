@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from saropt.database.plan import INDEX_NAME, PLAN_NAME, SPLITS
+from saropt.database.plan import INDEX_NAME, PLAN_NAME
+from saropt.database.splits import SPLITS
 from saropt.errors import InputNotFoundError
 from saropt.io.raster import read_decimated
 from saropt.io.sentinel import S2_BANDS, TRUE_COLOUR, band_indices

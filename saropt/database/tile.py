@@ -17,7 +17,8 @@ from typing import Any, Literal
 import numpy as np
 
 from saropt.database.osm_layers import OSM_LAYERS, ProjectedOsm, rasterize_osm
-from saropt.database.plan import TILE_RECORD, DatabasePlan, Split, TilePlan
+from saropt.database.plan import TILE_RECORD, DatabasePlan, TilePlan
+from saropt.database.splits import Split
 from saropt.io.atomic import write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
 from saropt.io.raster import Raster

@@ -37,7 +37,7 @@ from saropt.datasets.labels import BIGEARTHNET19, DFC_NINE, GENERATED_CLASSES, O
 from saropt.datasets.matching import MatchPairDataset, ShiftPairDataset
 from saropt.datasets.samplers import EpochShuffleSampler
 from saropt.datasets.sen12ms import SEN12MSCR
-from saropt.datasets.translation import Direction, DreamTranslationDataset, TranslationDataset
+from saropt.datasets.translation import Direction, TranslationDataset, dream_translation_pair
 from saropt.errors import ConfigError
 from saropt.io.sentinel import S2_BANDS
 from saropt.synth import generate_scene, generated_pair
@@ -208,17 +208,8 @@ class TranslationDataModule(_GeneratedScenes):
     def build(self) -> tuple[Dataset[Any], Dataset[Any]]:
         if self.source == "dream":
             assert self.root is not None
-            root = self.root
-
-            def split(name: Literal["train", "val"], length: int, seed: int) -> Dataset[Any]:
-                return DreamTranslationDataset(
-                    root, name, self.direction, bands=self.bands, optical=self.optical,
-                    patch_size=self.patch_size, length=length, seed=seed,
-                )  # fmt: skip
-
-            return split("train", self.lengths[0], self.seed), split(
-                "val", self.lengths[1], self.seed + 1
-            )
+            kw = {"bands": self.bands, "optical": self.optical, "patch_size": self.patch_size}
+            return dream_translation_pair(self.root, self.direction, self.lengths, self.seed, **kw)
 
         def make(opt: np.ndarray, sar: np.ndarray, length: int, seed: int) -> Dataset[Any]:
             return TranslationDataset(

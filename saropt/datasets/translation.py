@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -136,6 +136,16 @@ class DreamTranslationDataset(Dataset[Sample]):
         if self.direction == "opt2sar":
             return {"source": opt, "target": sar}
         return {"source": sar, "target": opt}
+
+
+def dream_translation_pair(
+    root: str | Path, direction: Direction, lengths: tuple[int, int], seed: int, **kw: Any
+) -> tuple[DreamTranslationDataset, DreamTranslationDataset]:
+    """(train, val) :class:`DreamTranslationDataset` of a database's train and val tiles,
+    ``lengths`` samples each, seeded ``seed`` and ``seed + 1``; ``kw`` as the class takes."""
+    return (DreamTranslationDataset(root, "train", direction, length=lengths[0], seed=seed, **kw),
+            DreamTranslationDataset(root, "val", direction, length=lengths[1], seed=seed + 1,
+                                    **kw))  # fmt: skip
 
 
 def database_layout(

@@ -177,24 +177,12 @@ class TestRegisterTiles:
         assert [r.registration for r in resumed] == [r.registration for r in full]
         assert (part / "index.csv").read_bytes() == (tmp_path / "full" / "index.csv").read_bytes()
         # another method redoes every tile; the same one again does nothing
-        build_database(
-            s1s2,
-            part,
-            cfg,
-            register=TileRegistration("zero"),
-            register_progress=lambda d, t: todo.append(t),
-        )
-        assert todo[-1] == 4
+        for redone in (4, 0):
+            build_database(s1s2, part, cfg, register=TileRegistration("zero"),
+                           register_progress=lambda d, t: todo.append(t))  # fmt: skip
+            assert todo[-1] == redone
         zero = json.loads(next((part / "tiles").glob("*/tile.json")).read_text())
         assert zero["registration"]["magnitude_p95"] == 0.0
-        build_database(
-            s1s2,
-            part,
-            cfg,
-            register=TileRegistration("zero"),
-            register_progress=lambda d, t: todo.append(t),
-        )
-        assert todo[-1] == 0
 
     def test_a_network_of_other_bands_is_refused_before_any_tile(
         self, s1s2: DatabaseInputs, tmp_path: Path
