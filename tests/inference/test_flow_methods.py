@@ -71,3 +71,23 @@ class TestBaselines:
         )
         with pytest.raises(ConfigError, match="not a registration network"):
             flow_method("pwc", w)
+
+
+class TestGefolkiLevels:
+    def test_levels_keep_the_largest_window_inside_the_coarsest_image(self) -> None:
+        from saropt.inference.gefolki import gefolki_levels
+
+        # coarsest side min(h, w) / 2^levels >= 2 * 32 + 1 = 65 px
+        assert [gefolki_levels(s, s) for s in (64, 120, 256, 448, 1024)] == [0, 0, 1, 2, 3]
+        assert gefolki_levels(100_000, 200_000) == 6  # the example's cap
+        assert gefolki_levels(448, 448, radius=8) == 4
+
+    def test_gefolki_registers_a_generated_sar_optical_pair(self) -> None:
+        from saropt.experiments.registration import deformed, generated_test_pairs
+        from saropt.inference.flow import gefolki_batch
+        from saropt.metrics.registration import flow_scores
+
+        ((sar, moving, truth),) = deformed(generated_test_pairs(1, 256), 3.0, seed=7)
+        flow = gefolki_batch(sar[None], moving[None])[0]
+        zero = flow_scores(np.zeros_like(truth), truth, 16)["epe"]
+        assert flow_scores(flow, truth, 16)["epe"] < 0.5 * zero
