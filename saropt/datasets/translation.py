@@ -104,21 +104,14 @@ class DreamTranslationDataset(Dataset[Sample]):
     ) -> None:
         from saropt.datasets.dream import SAMPLE_KEYS, DreamDataset
 
-        probe = DreamDataset(root, split=split, modalities=("s1", optical), patch_size=patch_size)
-        if not probe.tiles:
+        self.data = DreamDataset(root, split=split, modalities=("s1", optical),
+                                 patch_size=patch_size, seed=seed)  # fmt: skip
+        if not self.data.tiles:
             raise ConfigError(
                 f"the database at '{root}' has no {split} tiles; build it with "
                 "more tiles (a smaller --tile-size) or other split fractions"
             )
-        per_tile = max(1, math.ceil(length / len(probe.tiles)))
-        self.data = DreamDataset(
-            root,
-            split=split,
-            modalities=("s1", optical),
-            patch_size=patch_size,
-            patches_per_tile=per_tile,
-            seed=seed,
-        )
+        self.data.patches_per_tile = max(1, math.ceil(length / len(self.data.tiles)))
         self.key = SAMPLE_KEYS[optical]
         self.bands, self.direction, self.length = tuple(bands), direction, length
 
