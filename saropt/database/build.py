@@ -23,6 +23,7 @@ import json
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,9 @@ def _check_same_plan(out: Path, summary: dict[str, Any]) -> None:
     if not saved.exists():
         return
     previous = json.loads(saved.read_text())
+    # a setting added after the database was built held its default then (sar_units: "db")
+    defaults = {k: v for k, v in asdict(BuildConfig()).items() if k not in previous["config"]}
+    previous["config"] = {**json.loads(json.dumps(defaults, default=str)), **previous["config"]}
     keys = ("grid", "inputs", "config")
     if any(previous.get(k) != json.loads(json.dumps(summary[k])) for k in keys):
         raise ConfigError(

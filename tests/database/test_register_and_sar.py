@@ -235,3 +235,17 @@ class TestRegisterTiles:
             assert r.registration["key"]["weights_sha256"] is not None
             reg = read_raster(tmp_path / "db" / r.assets["s2_registered"])
             assert reg.data.shape == (13, 64, 64) and reg.data.dtype == np.uint16
+
+
+def test_a_database_built_before_sar_units_existed_resumes(
+    s1s2: DatabaseInputs, tmp_path: Path
+) -> None:
+    cfg = BuildConfig(tile_size=64)
+    build_database(s1s2, tmp_path, cfg)
+    plan = tmp_path / "database.json"
+    old = json.loads(plan.read_text())
+    del old["config"]["sar_units"]  # as saropt wrote it before SAR units were a setting
+    plan.write_text(json.dumps(old))
+    assert len(build_database(s1s2, tmp_path, cfg)) == 4
+    with pytest.raises(ConfigError, match="other inputs or settings"):
+        build_database(s1s2, tmp_path, BuildConfig(tile_size=64, sar_units="power"))
