@@ -12,7 +12,9 @@ from rich.table import Table
 from saropt.cli.common import console, friendly_errors, progress_bar
 
 if TYPE_CHECKING:
+    from saropt.database.build import BuildConfig, DatabaseInputs
     from saropt.database.tile import TileRecord
+    from saropt.inference.register_tiles import TileRegistration
 
 db_app = typer.Typer(
     help="Build and inspect the multimodal (DREAM) database.", no_args_is_help=True
@@ -75,7 +77,7 @@ def build(
     device: Annotated[str, typer.Option(help="Device of the registration network.")] = "cpu",
 ) -> None:
     """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
-    from saropt.database.build import BuildConfig, DatabaseInputs, build_database
+    from saropt.database.build import BuildConfig, DatabaseInputs
     from saropt.inference.register_tiles import TileRegistration
 
     inputs = DatabaseInputs(
@@ -89,6 +91,16 @@ def build(
     )  # fmt: skip
     method = register_method or ("pwc" if register is not None else None)
     spec = None if method is None else TileRegistration(method, register, device=device)
+    _build_with_progress(inputs, out, config, workers, spec)
+
+
+def _build_with_progress(
+    inputs: DatabaseInputs, out: Path, config: BuildConfig, workers: int,
+    spec: TileRegistration | None,
+) -> None:  # fmt: skip
+    """Build (and register) with progress bars, then print the summary."""
+    from saropt.database.build import build_database
+
     t0 = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
@@ -105,7 +117,7 @@ def build(
                                  register=spec, register_progress=show_reg)  # fmt: skip
     built = sum(r.status == "built" for r in records)
     console.print(
-        f"{built} tiles built, {len(records) - built} skipped (valid < {min_valid}) in "
+        f"{built} tiles built, {len(records) - built} skipped (valid < {config.min_valid}) in "
         f"{time.perf_counter() - t0:.1f} s: {out}/index.csv, {out}/stac/catalog.json"
     )
     if spec is not None:

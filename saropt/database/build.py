@@ -139,8 +139,7 @@ def build_database(
         BandCountError: The registration network takes other bands than the tiles hold.
     """
     cfg = config or BuildConfig()
-    if register is not None:
-        register.key()  # bad weights fail before any work
+    key = register.key() if register is not None else {}  # bad weights fail before work
     out = Path(out)
     plan = plan_database(inputs, cfg)
     summary = plan.summary()
@@ -161,7 +160,7 @@ def build_database(
             progress(len(records), total)
     if register is not None:
         in_order = [records[t.id] for t in plan.tiles]
-        records.update(run_tile_pass(out, in_order, register, register_progress))
+        records.update(run_tile_pass(out, in_order, register, key, register_progress))
     ordered = [records[t.id] for t in plan.tiles]
     write_index(out, ordered)
     write_stac(out, plan, ordered)

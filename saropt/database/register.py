@@ -77,11 +77,12 @@ def run_tile_pass(
     out: Path,
     records: Sequence[TileRecord],
     tile_pass: TilePass,
+    key: dict[str, Any],
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, TileRecord]:
-    """Run ``tile_pass`` on every built tile that lacks its result; returns the updated
-    records by id. Each tile's ``tile.json`` is rewritten after its assets."""
-    key = tile_pass.key()
+    """Run ``tile_pass`` (whose :meth:`~TilePass.key` is ``key``) on every built tile that
+    lacks its result; returns the updated records by id. Each tile's ``tile.json`` is
+    rewritten after its assets."""
     todo = [r for r in records if needs_pass(r, key, tile_pass.assets)]
     if progress:
         progress(0, len(todo))
