@@ -20,10 +20,12 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def matmul_peak(device: str, n: int = 2048, repeats: int = 5) -> float:
-    """Best fp32 GFLOP/s of an n x n matmul."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def matmul_peak(
+    device: str, n: int = 2048, repeats: int = 5, dtype: torch.dtype = torch.float32
+) -> float:
+    """Best GFLOP/s of an n x n matmul (fp32 unless ``dtype`` says otherwise)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -9,7 +9,10 @@ import typer
 from rich.table import Table
 
 from saropt.cli.common import (
+    ChannelsLastOption,
+    CompileOption,
     ConfigOption,
+    PrecisionOption,
     PrintConfigOption,
     SetOption,
     console,
@@ -32,11 +35,17 @@ def decloud(
     ] = None,
     tile: Annotated[int, typer.Option(help="Tile side in pixels.", min=16)] = 256,
     overlap: Annotated[int, typer.Option(help="Blended overlap in pixels.", min=0)] = 32,
-    batch_size: Annotated[int, typer.Option(help="Tiles per model call.", min=1)] = 4,
+    batch_size: Annotated[int, typer.Option(help="Tiles per model call.", min=1)] = 8,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    precision: PrecisionOption = "fp32",
+    channels_last: ChannelsLastOption = True,
+    compile_: CompileOption = False,
 ) -> None:
     """Remove clouds from a whole scene: tiled, blended, GeoTIFF in and out."""
     from saropt.inference import TiledOptions, decloud_scene
+    from saropt.inference.runtime import Runtime
+
+    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
 
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
@@ -47,7 +56,7 @@ def decloud(
             out,
             mask=mask,
             options=TiledOptions(tile, overlap, batch_size),
-            device=device,
+            runtime=runtime,
             progress=lambda d, t: bar.update(task, completed=d, total=t),
         )
     console.print(f"wrote {out}")

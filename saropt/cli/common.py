@@ -67,6 +67,26 @@ PrintConfigOption = Annotated[
 ]
 
 
+#: How a whole-scene command runs its network (see saropt.inference.runtime).
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        help="fp32; bf16 (autocast) or bf16-pure where the CPU/GPU has native bf16; fp16 (CUDA)."
+    ),
+]
+ChannelsLastOption = Annotated[
+    bool,
+    typer.Option("--channels-last/--no-channels-last", help="NHWC convolutions (faster here)."),
+]
+CompileOption = Annotated[
+    bool,
+    typer.Option(
+        "--compile",
+        help="torch.compile the network first (tens of seconds; pays off on large scenes).",
+    ),
+]
+
+
 def resolve_config(cls: type[C], config: Path | None, set_: list[str] | None, show: bool) -> C:
     """The config a train command runs with; prints it and exits when ``show``.
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
 
 from saropt.errors import BandCountError, ConfigError
+from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
 from saropt.io.raster import RasterInfo, read_info
@@ -25,10 +26,9 @@ def decloud_scene(
     *,
     mask: PathLike | None = None,
     options: TiledOptions | None = None,
-    device: str = "cpu",
-    precision: Literal["fp32", "bf16"] = "fp32",
-    channels_last: bool = False,
+    runtime: Runtime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    timings: Timings | None = None,
 ) -> Path:
     """Predict the cloud-free image of a scene of any size, tile by tile.
 
@@ -41,30 +41,30 @@ def decloud_scene(
         mask: Optional cloud mask (non-zero = cloud) on the same grid: only those pixels
             are replaced, the rest keep their input values.
         options: Tiling; the tile is rounded up to a multiple of what the model needs.
-        device: Torch device.
-        precision: "bf16" runs the model under bfloat16 autocast.
-        channels_last: Use the channels-last memory layout (faster convolutions on some
-            hardware).
+        runtime: Device, precision, layout and compilation of the generator (default:
+            fp32 on the CPU).
         progress: Called with (tiles done, tiles in total).
+        timings: Filled with seconds per step (see :func:`predict_scene`; the predictor
+            adds ``normalising``, ``model`` and ``denormalising``).
 
     Raises:
         BandCountError: The optical image has other bands than the model.
         ConfigError: A SAR model got no SAR image.
         GridMismatchError: The inputs are not on one grid.
     """
-    model, info = _load_generator(weights, optical, sar, device)
+    rt = runtime or Runtime()
+    model, info = _load_generator(weights, optical, sar, rt.device)
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
-    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
+    opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
+    if opt.prefetch is None and torch.device(rt.device).type != "cpu":
+        opt = replace(opt, prefetch=True)  # the CPU is free while the GPU runs the model
     inputs: list[PathLike] = [optical]
     if model.uses_sar and sar is not None:
         inputs.append(sar)
     if mask is not None:
         inputs.append(mask)
-    predict = _predictor(
-        model, info.nodata, mask is not None, device=device, precision=precision,
-        channels_last=channels_last,
-    )  # fmt: skip
+    predict = _predictor(model, info.nodata, mask is not None, rt, timings or Timings())
     return predict_scene(
         inputs,
         output,
@@ -75,6 +75,7 @@ def decloud_scene(
         nodata=info.nodata,
         descriptions=info.descriptions,
         progress=progress,
+        timings=timings,
     )
 
 
@@ -100,35 +101,30 @@ def _predictor(
     model: CloudRemovalGenerator,
     nodata: float | None,
     has_mask: bool,
-    *,
-    device: str,
-    precision: Literal["fp32", "bf16"],
-    channels_last: bool,
+    runtime: Runtime,
+    timings: Timings,
 ) -> Callable[[list[np.ndarray]], np.ndarray]:
     """What :func:`predict_scene` calls on each batch of windows: (optical DN, [SAR dB],
     [mask]) -> cloud-free DN; nodata pixels, and clear pixels when a mask is given, keep
     their input values."""
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=layout)  # type: ignore[call-overload]  # absent from stubs
-    dev_type = torch.device(device).type
+    uses_sar = model.uses_sar
+    net = runtime.prepare(model, timings)
 
-    @torch.inference_mode()
     def predict(arrays: list[np.ndarray]) -> np.ndarray:
-        raw = arrays[0].astype(np.float64)
-        x = torch.from_numpy(normalize_s2(raw, symmetric=True)).to(device)
-        s = None
-        if model.uses_sar:
-            s = torch.from_numpy(normalize_s1(arrays[1], symmetric=True)).to(device)
-        xs = x.float().contiguous(memory_format=layout)
-        ss = None if s is None else s.float().contiguous(memory_format=layout)
-        with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            y = model(xs, ss)
-        out = denormalize_s2(y.double().cpu().numpy(), symmetric=True)
-        keep = np.zeros(raw.shape[:1] + raw.shape[2:], dtype=bool)
-        if nodata is not None:
-            keep |= np.all(raw == nodata, axis=1)
-        if has_mask:
-            keep |= arrays[-1][:, 0] == 0  # clear pixels keep their values
-        return np.where(keep[:, None], raw, out)
+        with timings.timed("normalising"):
+            raw = arrays[0]
+            x = torch.from_numpy(normalize_s2(raw, symmetric=True))
+            s = None
+            if uses_sar:
+                s = torch.from_numpy(normalize_s1(arrays[1], symmetric=True).astype(np.float32))
+        y = net(x, s)
+        with timings.timed("denormalising"):
+            out = denormalize_s2(y.numpy(), symmetric=True)
+            keep = np.zeros(raw.shape[:1] + raw.shape[2:], dtype=bool)
+            if nodata is not None:
+                keep |= np.all(raw == nodata, axis=1)
+            if has_mask:
+                keep |= arrays[-1][:, 0] == 0  # clear pixels keep their values
+            return np.where(keep[:, None], raw, out)
 
     return predict

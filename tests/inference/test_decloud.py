@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import BandCountError, ConfigError
-from saropt.inference import TiledOptions, decloud_scene
+from saropt.inference import Runtime, TiledOptions, decloud_scene
 from saropt.io.grid import Grid
 from saropt.io.raster import Raster, read_raster
 from saropt.io.write import write_raster
@@ -77,6 +77,19 @@ class TestDecloudScene:
             decloud_scene(wrong, scene["sar"], scene["sar_model"], tmp_path / "o.tif")
         assert not (tmp_path / "o.tif").exists()
 
+    def test_decloud_scene_fast_path_matches_reference(
+        self,
+        scene: dict[str, Path],
+        tmp_path: Path,
+    ) -> None:
+        outs = []
+        for name, rt in (("ref", Runtime()), ("fast", Runtime(channels_last=True))):
+            out = decloud_scene(scene["optical"], scene["sar"], scene["sar_model"],
+                                tmp_path / f"{name}.tif", options=TiledOptions(64, 8, 3),
+                                runtime=rt)  # fmt: skip
+            outs.append(read_raster(out).data.astype(np.int32))
+        assert np.abs(outs[0] - outs[1]).max() <= 1  # digital numbers, rounded
+
 
 class TestDecloudCommand:
     def test_cli(self, scene: dict[str, Path], tmp_path: Path) -> None:
@@ -89,3 +102,7 @@ class TestDecloudCommand:
         assert read_raster(tmp_path / "o.tif").data.shape == (4, 100, 150)
         res = runner.invoke(app, [*base, "--weights", str(tmp_path / "none.safetensors")])
         assert res.exit_code == EXIT_BAD_INPUT and "does not exist" in res.output
+        res = runner.invoke(
+            app, [*base, "--weights", str(scene["opt_model"]), "--precision", "fp8"]
+        )
+        assert res.exit_code == EXIT_BAD_INPUT and "precision must be one of" in res.output

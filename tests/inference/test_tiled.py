@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from saropt.errors import ConfigError, GridMismatchError
-from saropt.inference import TiledOptions, blend_weights, predict_scene
+from saropt.inference import TiledOptions, Timings, blend_weights, predict_scene
 from saropt.io.grid import Grid
 from saropt.io.raster import Raster, read_raster
 from saropt.io.write import write_raster
@@ -93,14 +94,60 @@ class TestBlending:
         np.testing.assert_array_equal(read_raster(out).data, data // 2 + data // 4)
 
 
+class TestPrefetch:
+    def test_same_bytes_with_and_without_reader_and_writer_threads(self, tmp_path: Path) -> None:
+        src, data = _scene(tmp_path, 700, 900, "uint16")
+        outs = {}
+        for on in (True, False):
+            timings = Timings()
+            out = predict_scene([src], tmp_path / f"{on}.tif", _identity, out_bands=3,
+                                out_dtype="uint16", options=TiledOptions(128, 16, 3, 512, on),
+                                timings=timings)  # fmt: skip
+            outs[on] = out.read_bytes()
+            np.testing.assert_array_equal(read_raster(out).data, data)
+            steps = {"reading", "predicting", "blending", "writing"}
+            assert steps <= set(timings.seconds), timings
+            assert ("waiting" in timings.seconds) == on  # only a prefetching run waits
+        assert outs[True] == outs[False]
+
+    def test_predictor_time_is_counted(self, tmp_path: Path) -> None:
+        src, _ = _scene(tmp_path, 100, 100, "uint16", 1)
+
+        def slow(arrays: list[np.ndarray]) -> np.ndarray:
+            time.sleep(0.05)
+            return arrays[0]
+
+        timings = Timings()
+        predict_scene([src], tmp_path / "o.tif", slow, out_bands=1, out_dtype="uint16",
+                      options=TiledOptions(64, 8, 2), timings=timings)  # fmt: skip
+        # a 100 px scene in 64 px tiles with 8 overlap: 2 x 2 tiles, 2 batches of 2
+        assert 0.1 <= timings.seconds["predicting"] < 0.5
+
+    def test_a_failing_read_ahead_leaves_no_file(self, tmp_path: Path) -> None:
+        src, _ = _scene(tmp_path, 300, 300, "uint16", 1)
+        calls = iter(range(100))
+
+        def fails_third(arrays: list[np.ndarray]) -> np.ndarray:
+            if next(calls) == 2:
+                raise RuntimeError("model failed")
+            return arrays[0]
+
+        with pytest.raises(RuntimeError, match="model failed"):
+            predict_scene([src], tmp_path / "o.tif", fails_third, out_bands=1, out_dtype="uint16",
+                          options=TiledOptions(64, 8, 2, prefetch=True))  # fmt: skip
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.tif"]
+
+
 class TestMemoryAndErrors:
-    def test_peak_memory_is_flat_in_scene_size(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("prefetch", [True, False])
+    def test_peak_memory_is_flat_in_scene_size(self, tmp_path: Path, prefetch: bool) -> None:
         peaks = {}
         for size in (1024, 4096):
             src, _ = _scene(tmp_path, size, size, "uint16", 1, f"s{size}.tif")
             tracemalloc.start()
             predict_scene([src], tmp_path / f"o{size}.tif", _identity, out_bands=1,
-                          out_dtype="uint16", options=TiledOptions(256, 32, 4, 1024))  # fmt: skip
+                          out_dtype="uint16",
+                          options=TiledOptions(256, 32, 4, 1024, prefetch))  # fmt: skip
             peaks[size] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         assert peaks[4096] < 1.5 * peaks[1024], peaks
