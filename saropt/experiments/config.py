@@ -16,7 +16,7 @@ import re
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from annotated_types import Ge, Gt, Le, Lt
@@ -63,10 +63,13 @@ class TrainerConfig:
     Attributes:
         max_epochs: Epochs to train.
         accelerator: Lightning accelerator ("auto": a GPU when one is visible, else CPU).
+        precision: Lightning precision: "32-true"; "bf16-mixed" or "16-mixed" (autocast,
+            with a gradient scaler for fp16) on a GPU, or on a CPU with native bf16.
     """
 
     max_epochs: PositiveInt = 1
     accelerator: str = "auto"
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:

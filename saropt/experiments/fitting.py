@@ -75,6 +75,7 @@ def fit(
             accelerator=trainer.accelerator,
             devices=1,
             logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
+            precision=trainer.precision,
             callbacks=[ckpt, *callbacks],
             reload_dataloaders_every_n_epochs=1 if callbacks else 0,
             enable_progress_bar=progress,

@@ -38,6 +38,7 @@ class Pix2PixModel:
     l1_weight: float = 100.0
     gan_mode: GanMode = "bce"
     ema_decay: float = 0.99
+    fused_adam: bool = False
 
 
 #: The translation experiment's ``model:`` section is the pix2pix one as it is.

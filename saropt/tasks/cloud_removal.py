@@ -36,7 +36,7 @@ class CloudRemovalTask(Pix2PixTask):
         depth: Generator levels (8: the paper).
         dropout: Decoder dropout (0.4: the paper).
         disc_width: Discriminator width.
-        lr, l1_weight, gan_mode, ema_decay: see :class:`Pix2PixTask`.
+        lr, l1_weight, gan_mode, ema_decay, fused_adam: see :class:`Pix2PixTask`.
     """
 
     def __init__(
@@ -52,8 +52,12 @@ class CloudRemovalTask(Pix2PixTask):
         l1_weight: float = 100.0,
         gan_mode: GanMode = "bce",
         ema_decay: float = 0.99,
+        fused_adam: bool = False,
     ) -> None:
-        super().__init__(lr=lr, l1_weight=l1_weight, gan_mode=gan_mode, ema_decay=ema_decay)
+        super().__init__(
+            lr=lr, l1_weight=l1_weight, gan_mode=gan_mode, ema_decay=ema_decay,
+            fused_adam=fused_adam,
+        )  # fmt: skip
         self.save_hyperparameters()
         self.generator = CloudRemovalGenerator(
             optical_channels, sar_channels, width=width, depth=depth, dropout=dropout

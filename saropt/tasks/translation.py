@@ -37,8 +37,12 @@ class TranslationTask(Pix2PixTask):
         l1_weight: float = 100.0,
         gan_mode: GanMode = "bce",
         ema_decay: float = 0.99,
+        fused_adam: bool = False,
     ) -> None:
-        super().__init__(lr=lr, l1_weight=l1_weight, gan_mode=gan_mode, ema_decay=ema_decay)
+        super().__init__(
+            lr=lr, l1_weight=l1_weight, gan_mode=gan_mode, ema_decay=ema_decay,
+            fused_adam=fused_adam,
+        )  # fmt: skip
         self.save_hyperparameters()
         self.direction = direction
         self.generator = TranslationGenerator(

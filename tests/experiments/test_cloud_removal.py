@@ -50,6 +50,31 @@ class TestTraining:
             assert resumed[key] == pytest.approx(full[key], rel=1e-5, abs=1e-6), key
 
 
+class TestFastTraining:
+    def test_fast_step_follows_the_plain_loss_curve_over_50_steps(self, tmp_path: Path) -> None:
+        """Fused Adam: 5 epochs of 10 steps, the per-epoch losses and the validation
+        scores within tolerance of the plain fp32 run's."""
+        import csv
+
+        runs = {}
+        for name, extra in (
+            ("plain", []),
+            ("fast", ["model.fused_adam=true"]),
+        ):
+            cfg = tiny("trainer.max_epochs=5", "data.train_length=80", *extra)
+            runs[name] = train_cloud_removal(cfg, tmp_path / name)
+            with (tmp_path / name / "metrics.csv").open() as f:
+                rows = [r for r in csv.DictReader(f) if r.get("train/l1")]
+            runs[name]["curve"] = [float(r["train/l1"]) for r in rows]  # type: ignore[assignment]
+        plain, fast = runs["plain"], runs["fast"]
+        assert len(plain["curve"]) == 5  # type: ignore[arg-type]
+        assert fast["curve"] == pytest.approx(plain["curve"], rel=0.05)
+        ckpt = torch.load(tmp_path / "fast" / "checkpoints" / "last.ckpt", weights_only=False)
+        assert all(o["param_groups"][0]["fused"] for o in ckpt["optimizer_states"])  # it ran
+        for key in ("val/rmse", "val/rmse_cloudy"):
+            assert fast[key] == pytest.approx(plain[key], rel=0.05), key
+
+
 class TestPaperConfig:
     def test_paper_yaml_follows_the_paper_and_builds_the_full_generator(self) -> None:
         from saropt.experiments.cloud_removal import build_task
