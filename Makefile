@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/clouds.py
 	$(BIN)/python benchmarks/database.py
 	$(BIN)/python benchmarks/decloud_speed.py
+	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/correlation.py
 	$(BIN)/python benchmarks/tiepoints.py
 	$(BIN)/python benchmarks/classification.py
