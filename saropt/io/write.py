@@ -50,9 +50,6 @@ def _creation_profile(
         profile["compress"] = compress
         if compress.lower() in ("deflate", "lzw", "zstd"):
             profile["predictor"] = 3 if np.issubdtype(np.dtype(dtype), np.floating) else 2
-        # compress blocks on every core (the same bytes; 1.2 s -> 0.9 s for 2048^2 x 10
-        # bands on 2 cores)
-        profile["num_threads"] = "ALL_CPUS"
     return profile
 
 
