@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,7 @@ def translate_scene(
         )
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
-    opt = TiledOptions(tile, min(opt.overlap, tile // 2), opt.batch_size, max(opt.panel, tile))
+    opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
 
     scale = float(config.get("optical_scale", S2_QUANTIFICATION))
 
