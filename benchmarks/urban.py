@@ -21,6 +21,7 @@ import torch
 from timing import matmul_peak, median_time
 from torch.utils.flop_counter import FlopCounterMode
 
+from saropt.inference.runtime import Runtime
 from saropt.inference.urban import urban_scene
 from saropt.io.raster import Raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS
@@ -29,7 +30,7 @@ from saropt.models import DualStreamUNet, save_model
 from saropt.synth import generate_scene
 
 
-def _scene_mpx(model: DualStreamUNet, size: int, tile: int, batch: int) -> float:
+def _scene_mpx(model: DualStreamUNet, size: int, tile: int, batch: int, runtime: Runtime) -> float:
     """Mpx/s of urban_scene on a generated ``size``^2 scene (13-band S2, VV/VH)."""
     s = generate_scene(height=size, width=size, seed=3, dates=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,8 +41,20 @@ def _scene_mpx(model: DualStreamUNet, size: int, tile: int, batch: int) -> float
         w = save_model(model, d / "urban", "dual_stream_unet", kwargs,
                        optical_bands=["B02", "B03", "B04", "B08"])  # fmt: skip
         t0 = time.perf_counter()
-        urban_scene(s1, s2, w, d / "out.tif", tile=tile, batch_size=batch)
+        urban_scene(s1, s2, w, d / "out.tif", tile=tile, batch_size=batch, runtime=runtime)
         return size * size / (time.perf_counter() - t0) / 1e6
+
+
+def scene_rounds(size: int, tile: int, batch: int, rounds: int = 2) -> None:
+    """Whole-scene Mpx/s, fp32 NCHW against channels_last (the default), interleaved."""
+    model = DualStreamUNet().eval()
+    print(f"saropt urban, full-size network, {size}^2 scene, tiles of {tile}, batch {batch}")
+    runtimes = {"fp32": Runtime(), "channels_last": Runtime(channels_last=True)}
+    for r in range(rounds):
+        mpx = {k: _scene_mpx(model, size, tile, batch, rt) for k, rt in runtimes.items()}
+        ratio = mpx["channels_last"] / mpx["fp32"]
+        print(f"  round {r + 1}: fp32 {mpx['fp32']:.3f} Mpx/s, "
+              f"channels_last {mpx['channels_last']:.3f} Mpx/s (x{ratio:.2f})")  # fmt: skip
 
 
 def main() -> None:
@@ -51,8 +64,17 @@ def main() -> None:
     ap.add_argument("--scene", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument(
+        "--scene-only",
+        action="store_true",
+        help="only the whole-scene rows, fp32 and channels_last in two interleaved "
+        "rounds (the bf16 rows take over half an hour on a CPU without bf16)",
+    )
     args = ap.parse_args()
     torch.manual_seed(0)
+    if args.scene_only:
+        scene_rounds(args.scene, args.tile, args.batch)
+        return
     dev, n, t = args.device, args.batch, args.tile
     model = DualStreamUNet().eval().to(dev)
     sar, opt = torch.rand(n, 2, t, t, device=dev), torch.rand(n, 4, t, t, device=dev)
@@ -99,9 +121,11 @@ def main() -> None:
             f"{gflops:6.1f} GFLOP/s ({100 * gflops / peak:4.1f} % of fp32 matmul peak)"
         )
     if dev == "cpu":
-        mpx = _scene_mpx(model, args.scene, t, n)
-        print(f"  whole scene    {mpx:6.3f} Mpx/s  (saropt urban, fp32, {args.scene}^2 scene, "
-              f"x{mpx / (px / base / 1e6):4.2f} of the model alone)")  # fmt: skip
+        for name, rt in (("fp32", Runtime()), ("channels_last", Runtime(channels_last=True))):
+            mpx = _scene_mpx(model, args.scene, t, n, rt)
+            alone = px / times[name] / 1e6
+            print(f"  whole scene    {mpx:6.3f} Mpx/s  (saropt urban, {name}, {args.scene}^2 "
+                  f"scene, x{mpx / alone:4.2f} of the model alone)")  # fmt: skip
 
 
 if __name__ == "__main__":

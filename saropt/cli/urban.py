@@ -10,7 +10,10 @@ from rich.table import Table
 
 from saropt.cli.cloud import train_app
 from saropt.cli.common import (
+    ChannelsLastOption,
+    CompileOption,
     ConfigOption,
+    PrecisionOption,
     PrintConfigOption,
     SetOption,
     choice_list,
@@ -33,15 +36,20 @@ def urban(
     tile: Annotated[int, typer.Option(help="Tile side (multiple of 4).", min=8)] = 256,
     batch_size: Annotated[int, typer.Option(help="Tiles per model call.", min=1)] = 4,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    precision: PrecisionOption = "fp32",
+    channels_last: ChannelsLastOption = True,
+    compile_: CompileOption = False,
 ) -> None:
     """Built-up probability and binary map of a whole scene from S1 + S2, on their grid."""
+    from saropt.inference.runtime import Runtime
     from saropt.inference.urban import urban_scene
 
+    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
         urban_scene(
             s1, s2, weights, out, branches=branches, tile=tile, batch_size=batch_size,
-            device=device, progress=lambda d, t: bar.update(task, completed=d, total=t),
+            runtime=runtime, progress=lambda d, t: bar.update(task, completed=d, total=t),
         )  # fmt: skip
     console.print(f"wrote {out}")
 

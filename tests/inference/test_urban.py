@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
 from saropt.errors import BandCountError, ConfigError
+from saropt.inference.runtime import TOLERANCE, Runtime
 from saropt.inference.urban import urban_scene
 from saropt.io.raster import Raster, read_raster
 from saropt.io.write import write_raster
@@ -42,6 +43,18 @@ def test_probability_binary_and_branch_bands(
     assert both.count == 4 and both.descriptions[2:] == ("p_sar", "p_opt")
     np.testing.assert_allclose(both.data[0], plain.data[0], atol=1e-5)  # 4 bands = 13 bands
     np.testing.assert_allclose(both.data[0], (both.data[2] + both.data[3]) / 2, atol=1e-5)
+
+
+def test_default_channels_last_matches_the_plain_fp32_path(
+    scene: dict[str, Path], urban_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    weights = urban_run[0] / "urban.safetensors"
+    maps = []
+    for k, rt in (("plain", Runtime()), ("default", None)):
+        out = urban_scene(scene["s1"], scene["s2"], weights, tmp_path / f"{k}.tif",
+                          tile=64, overlap=16, runtime=rt)  # fmt: skip
+        maps.append(read_raster(out).data)
+    np.testing.assert_allclose(maps[1][0], maps[0][0], atol=TOLERANCE["fp32"])
 
 
 def test_named_errors_and_no_partial_output(
