@@ -10,7 +10,10 @@ from rich.table import Table
 
 from saropt.cli.cloud import train_app
 from saropt.cli.common import (
+    ChannelsLastOption,
+    CompileOption,
     ConfigOption,
+    PrecisionOption,
     PrintConfigOption,
     SetOption,
     choice_list,
@@ -34,15 +37,19 @@ def classify(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Windows per model call.", min=1)] = 64,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    precision: PrecisionOption = "fp32",
+    channels_last: ChannelsLastOption = True,
+    compile_: CompileOption = False,
 ) -> None:
     """Land-cover probabilities of a whole scene from S1, S2 or both (then also their
     disagreement), with a class band, on the input's grid."""
-    from saropt.inference import classify_scene
+    from saropt.inference import Runtime, classify_scene
 
+    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
     with progress_bar() as bar:
         task = bar.add_task("windows", total=None)
         classify_scene(
-            s1, s2, weights, out, stride=stride, batch_size=batch_size, device=device,
+            s1, s2, weights, out, stride=stride, batch_size=batch_size, runtime=runtime,
             progress=lambda d, t: bar.update(task, completed=d, total=t),
         )  # fmt: skip
     console.print(f"wrote {out}")

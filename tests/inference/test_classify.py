@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from saropt.cli.main import EXIT_BAD_INPUT, app
-from saropt.inference import classify_scene
+from saropt.inference import Runtime, classify_scene
+from saropt.inference.runtime import TOLERANCE
 from saropt.io.bigearthnet import read_bigearthnet_pair
 from saropt.io.grid import Grid
 from saropt.io.raster import Raster, read_raster
@@ -50,6 +51,17 @@ def test_either_modality_or_both(
                                atol=1e-5)  # fmt: skip
     assert 0.0 <= both.data[c].min() and both.data[c].max() <= 1.0
     assert not np.allclose(outs["s1"].data[:c], outs["s2"].data[:c])
+
+
+def test_default_channels_last_matches_the_plain_fp32_path(
+    scene: dict[str, Path], classifier_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    weights = classifier_run[0] / "classifier.safetensors"
+    maps = []
+    for k, rt in (("plain", Runtime()), ("default", None)):
+        out = classify_scene(scene["s1"], scene["s2"], weights, tmp_path / f"{k}.tif", runtime=rt)
+        maps.append(read_raster(out).data)
+    np.testing.assert_allclose(maps[1][:-1], maps[0][:-1], atol=TOLERANCE["fp32"])
 
 
 def test_a_full_patch_stride_gives_blocks(
