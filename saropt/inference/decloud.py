@@ -42,7 +42,7 @@ def decloud_scene(
             are replaced, the rest keep their input values.
         options: Tiling; the tile is rounded up to a multiple of what the model needs.
         runtime: Device, precision, layout and compilation of the generator (default:
-            fp32 on the CPU).
+            the CPU, fp32, channels_last: see `benchmarks/decloud_speed.py`).
         progress: Called with (tiles done, tiles in total).
         timings: Filled with seconds per step (see :func:`predict_scene`; the predictor
             adds ``normalising``, ``model`` and ``denormalising``).
@@ -52,7 +52,7 @@ def decloud_scene(
         ConfigError: A SAR model got no SAR image.
         GridMismatchError: The inputs are not on one grid.
     """
-    rt = runtime or Runtime()
+    rt = runtime or Runtime(channels_last=True)
     model, info = _load_generator(weights, optical, sar, rt.device)
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
