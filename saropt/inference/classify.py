@@ -103,6 +103,27 @@ def _window(config: dict[str, Any], stride: int | None) -> tuple[int, int]:
     return patch, step
 
 
+def _window_predictor(
+    model: CrossModalClassifier,
+    modalities: list[Modality],
+    nets: dict[Modality, Callable[..., torch.Tensor]],
+    patch: int,
+) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """What :func:`predict_scene` calls on a batch of windows (one array per modality):
+    the mean class distribution (and the disagreement, with both modalities) filling each
+    window."""
+
+    def predict(arrays: list[np.ndarray]) -> np.ndarray:
+        probs = classify_patches(model, dict(zip(modalities, arrays, strict=True)), nets=nets)
+        p = np.mean(list(probs.values()), axis=0)
+        if len(modalities) == 2:
+            agree = np.minimum(probs["s1"], probs["s2"]).sum(1, keepdims=True)
+            p = np.concatenate([p, 1.0 - agree], axis=1)
+        return np.broadcast_to(p[:, :, None, None], (*p.shape, patch, patch))
+
+    return predict
+
+
 def classify_scene(
     s1: PathLike | None,
     s2: PathLike | None,
@@ -147,15 +168,7 @@ def classify_scene(
     patch, step = _window(config, stride)
     names = list(config.get("class_names") or [f"class_{k + 1}" for k in range(model.classes)])
     c, both = model.classes, len(given) == 2
-    nets = prepare_branches(model, list(given), rt)
-
-    def predict(arrays: list[np.ndarray]) -> np.ndarray:
-        probs = classify_patches(model, dict(zip(given, arrays, strict=True)), nets=nets)
-        p = np.mean(list(probs.values()), axis=0)
-        if both:
-            agree = np.minimum(probs["s1"], probs["s2"]).sum(1, keepdims=True)
-            p = np.concatenate([p, 1.0 - agree], axis=1)
-        return np.broadcast_to(p[:, :, None, None], (*p.shape, patch, patch))
+    predict = _window_predictor(model, list(given), prepare_branches(model, list(given), rt), patch)
 
     def finish(block: np.ndarray) -> np.ndarray:
         label = block[:c].argmax(0)[None] + 1.0

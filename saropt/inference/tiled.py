@@ -165,11 +165,6 @@ def predict_scene(
                     blend_weights(opt.tile, opt.overlap), h, len(windows), progress,
                     finish[1] if finish else None, timings or Timings())  # fmt: skip
     written = finish[0] if finish else out_bands
-    panels = []
-    for c0 in range(0, w, opt.panel):
-        c1 = min(w, c0 + opt.panel)
-        touching = [win for win in windows if win.col < c1 and win.col + win.width > c0]
-        panels.append((touching, c0, c1))
     prefetch = spare_core() if opt.prefetch is None else opt.prefetch
     with ExitStack() as stack:
         job.readers = [stack.enter_context(WindowReader(p)) for p in inputs]
@@ -179,12 +174,21 @@ def predict_scene(
         if prefetch:  # these close first, waiting for their reads and writes
             job.reader = stack.enter_context(ThreadPoolExecutor(1, "saropt-read"))
             job.writer = stack.enter_context(ThreadPoolExecutor(1, "saropt-write"))
-        for tiles, c0, c1 in panels:
+        for tiles, c0, c1 in _panels(windows, w, opt.panel):
             job.panel(writer, tiles, c0, c1)
         job.drain()
         closing = time.perf_counter()  # the writer compresses the last blocks as it closes
     job.timings.add("writing", time.perf_counter() - closing)
     return Path(output)
+
+
+def _panels(
+    windows: list[PixelWindow], width: int, panel: int
+) -> Iterator[tuple[list[PixelWindow], int, int]]:
+    """(tiles touching columns [c0, c1), c0, c1) for each panel of ``panel`` columns."""
+    for c0 in range(0, width, panel):
+        c1 = min(width, c0 + panel)
+        yield [win for win in windows if win.col < c1 and win.col + win.width > c0], c0, c1
 
 
 @dataclass
