@@ -1,7 +1,7 @@
 """How a trained network runs at inference: device, precision, memory layout, compilation.
 
-:class:`Runtime` turns an ``nn.Module`` into a callable that takes and returns float32
-tensors on the CPU-side caller's terms, whatever runs inside:
+:class:`Runtime` turns an ``nn.Module`` into a callable that takes float32 tensors and
+returns a float32 tensor on the CPU, whatever device, precision and layout run inside:
 
 - ``precision``: "fp32"; "bf16" (bfloat16 autocast: convolutions and matmuls in bf16,
   the rest in fp32); "bf16-pure" (weights and activations in bf16 throughout); "fp16"
@@ -10,8 +10,9 @@ tensors on the CPU-side caller's terms, whatever runs inside:
 - ``channels_last``: the NHWC layout that oneDNN and cuDNN convolutions prefer.
 - ``compile``: ``torch.compile`` with inductor's freezing (weights become constants,
   batch norm folds into the convolutions and weights are pre-packed once instead of at
-  every call). The first call compiles (tens of seconds for the full cloud-removal
-  generator); batches are padded to the first batch's size so that it compiles once.
+  every call). The first call compiles (8-12 s for the full cloud-removal generator with
+  inductor's on-disk cache warm, about 30 s cold); batches are padded to the first
+  batch's size so that it compiles once.
 
 :class:`Timings` adds up wall time per named step; whole-scene functions fill one when
 given, so benchmarks can say where time goes (a compiled network's first call, which
