@@ -15,11 +15,13 @@ bf16 rows run the whole scene only where the device computes bf16 natively; else
 batch through the model alone is timed against fp32 (a whole scene would take hours).
 
     python benchmarks/decloud_speed.py [--size 2048] [--device cpu] [--no-compile]
+    python benchmarks/decloud_speed.py --prefetch-rounds 3   # reader/writer threads on/off
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -65,12 +67,44 @@ def model_only_ratio(model: torch.nn.Module, precision: str, device: str, batch:
     return secs["fp32"] / secs[precision]
 
 
+def prefetch_rounds(n: int, device: str, rounds: int) -> None:
+    """Whole-scene seconds with and without prefetching threads, in interleaved rounds."""
+    torch.manual_seed(0)
+    model = create_model("sar_opt_cgan_generator", **KW).eval()
+    total = {True: 0.0, False: 0.0}
+    model_s = {True: 0.0, False: 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        weights = save_model(model, d / "g", "sar_opt_cgan_generator", KW)
+        opt, sar = write_scene(d, n)
+        for _ in range(rounds):
+            for on in (False, True):
+                timings = Timings()
+                t0 = time.perf_counter()
+                decloud_scene(opt, sar, weights, d / "out.tif", timings=timings,
+                              options=TiledOptions(256, 32, 8, prefetch=on),
+                              runtime=Runtime(device, channels_last=True))  # fmt: skip
+                total[on] += time.perf_counter() - t0
+                model_s[on] += timings.seconds["model"]
+    print(f"scene {n} x {n}, {rounds} interleaved rounds, channels_last, batch 8, "
+          f"{torch.get_num_threads()} threads on {os.cpu_count()} cores")  # fmt: skip
+    for on in (False, True):
+        print(f"  prefetch {'on ' if on else 'off'}: {total[on]:6.1f} s in all, "
+              f"model share {model_s[on] / total[on]:.3f}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=2048)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    ap.add_argument("--prefetch-rounds", type=int, default=0,
+                    help="instead: N interleaved rounds of channels_last batch 8 with and "
+                         "without the reader/writer threads")  # fmt: skip
     args = ap.parse_args()
+    if args.prefetch_rounds:
+        prefetch_rounds(args.size, args.device, args.prefetch_rounds)
+        return
     torch.manual_seed(0)
     model = create_model("sar_opt_cgan_generator", **KW).eval()
     with FlopCounterMode(display=False) as counter, torch.inference_mode():

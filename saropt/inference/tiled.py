@@ -16,9 +16,10 @@ batch's windows while the model runs on the current one, and a writer thread wri
 finished rows; each holds at most two items in hand, so memory stays bounded. GDAL and
 torch both release Python's lock while they work, so the threads run side by side. That
 pays only where a core is free while the model runs (a GPU model, or more cores than
-torch's threads): on the project's 2-core CPU three interleaved runs of a 2048^2 scene
-with the full cloud-removal generator took 58.9 s with the threads and 58.1 s without, so
-the default (``None``) turns prefetching on only when a core is free.
+torch's threads): on the project's 2-core CPU, three interleaved runs of a 2048^2 scene
+with the full cloud-removal generator took 76.3 s with the threads and 69.3 s without
+(`benchmarks/decloud_speed.py --prefetch-rounds 3`), so the default (``None``) turns
+prefetching on only when a core is free.
 
 With float64 accumulators a model that returns its input gives the input back exactly,
 whatever the overlap and whether or not the scene is a multiple of the tile.
