@@ -77,9 +77,9 @@ def load_model(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild a model from a weights file; returns (model in eval mode, config).
 
-    The model is built on the meta device (no memory, no random initialisation: 2 s saved
-    on the 168 M-weight generator) and takes the file's tensors; a model whose state is
-    not all in the file (a tensor left on meta) is refused.
+    The model is built on the meta device (no memory and no random initialisation, which
+    for the 168 M-weight generator took longer than reading the file) and takes the file's
+    tensors; a model whose state is not all in the file (a tensor left on meta) is refused.
     """
     config = read_config(path)
     with torch.device("meta"):
