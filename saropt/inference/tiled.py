@@ -41,7 +41,7 @@ import torch
 
 from saropt.errors import ConfigError
 from saropt.inference.runtime import Timings
-from saropt.io.grid import PathLike, PixelWindow, check_same_grid, iter_windows
+from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import WindowReader, read_info
 from saropt.io.write import RasterWriter
 
@@ -155,11 +155,7 @@ def predict_scene(
         GridMismatchError, CRSMismatchError: The inputs are not on one grid.
     """
     opt = options or TiledOptions()
-    if not inputs:
-        raise ConfigError("predict_scene needs at least one input raster")
-    grid = read_info(inputs[0]).grid
-    for p in inputs[1:]:
-        check_same_grid(grid, read_info(p).grid, names=(str(inputs[0]), str(p)))
+    grid = _common_grid(inputs)
     h, w = grid.shape
     windows = list(iter_windows(h, w, opt.tile, opt.overlap))
     job = _SceneJob(predict, out_bands, np.dtype(out_dtype), opt,
@@ -181,6 +177,16 @@ def predict_scene(
         closing = time.perf_counter()  # the writer compresses the last blocks as it closes
     job.timings.add("writing", time.perf_counter() - closing)
     return Path(output)
+
+
+def _common_grid(inputs: Sequence[PathLike]) -> Grid:
+    """The inputs' one grid; raises when there is no input or the grids differ."""
+    if not inputs:
+        raise ConfigError("predict_scene needs at least one input raster")
+    grid = read_info(inputs[0]).grid
+    for p in inputs[1:]:
+        check_same_grid(grid, read_info(p).grid, names=(str(inputs[0]), str(p)))
+    return grid
 
 
 def _panels(
