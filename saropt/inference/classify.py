@@ -46,7 +46,6 @@ def classify_patches(
     images: dict[Modality, np.ndarray],
     *,
     runtime: Runtime | None = None,
-    nets: dict[Modality, Callable[..., torch.Tensor]] | None = None,
 ) -> dict[Modality, np.ndarray]:
     """Class probabilities of patches held in memory, per modality.
 
@@ -54,13 +53,17 @@ def classify_patches(
         images: ``{"s1": (N, 2, H, W) dB, "s2": (N, C, H, W) digital numbers}``, either or
             both.
         runtime: How to run the model (default: fp32 on the CPU, NCHW).
-        nets: Branches already prepared by :func:`prepare_branches` (``runtime`` is then
-            not used): a whole scene prepares them once.
 
     Returns:
         ``{modality: (N, classes) probabilities}``.
     """
-    nets = nets or prepare_branches(model, list(images), runtime or Runtime())
+    return _probabilities(prepare_branches(model, list(images), runtime or Runtime()), images)
+
+
+def _probabilities(
+    nets: dict[Modality, Callable[..., torch.Tensor]], images: dict[Modality, np.ndarray]
+) -> dict[Modality, np.ndarray]:
+    """:func:`classify_patches` with branches already prepared (once per scene)."""
     norm = {"s1": normalize_s1, "s2": normalize_s2}
     return {
         m: nets[m](torch.from_numpy(norm[m](raw.astype(np.float32)))).double().numpy()
@@ -104,17 +107,14 @@ def _window(config: dict[str, Any], stride: int | None) -> tuple[int, int]:
 
 
 def _window_predictor(
-    model: CrossModalClassifier,
-    modalities: list[Modality],
-    nets: dict[Modality, Callable[..., torch.Tensor]],
-    patch: int,
+    modalities: list[Modality], nets: dict[Modality, Callable[..., torch.Tensor]], patch: int
 ) -> Callable[[list[np.ndarray]], np.ndarray]:
     """What :func:`predict_scene` calls on a batch of windows (one array per modality):
     the mean class distribution (and the disagreement, with both modalities) filling each
     window."""
 
     def predict(arrays: list[np.ndarray]) -> np.ndarray:
-        probs = classify_patches(model, dict(zip(modalities, arrays, strict=True)), nets=nets)
+        probs = _probabilities(nets, dict(zip(modalities, arrays, strict=True)))
         p = np.mean(list(probs.values()), axis=0)
         if len(modalities) == 2:
             agree = np.minimum(probs["s1"], probs["s2"]).sum(1, keepdims=True)
@@ -168,7 +168,7 @@ def classify_scene(
     patch, step = _window(config, stride)
     names = list(config.get("class_names") or [f"class_{k + 1}" for k in range(model.classes)])
     c, both = model.classes, len(given) == 2
-    predict = _window_predictor(model, list(given), prepare_branches(model, list(given), rt), patch)
+    predict = _window_predictor(list(given), prepare_branches(model, list(given), rt), patch)
 
     def finish(block: np.ndarray) -> np.ndarray:
         label = block[:c].argmax(0)[None] + 1.0
@@ -178,6 +178,8 @@ def classify_scene(
     descriptions = [f"p_{n}" for n in names] + (["disagreement"] if both else []) + ["class"]
     return predict_scene(
         list(given.values()), output, predict, out_bands=bands, out_dtype="float32",
-        options=TiledOptions(patch, patch - step, batch_size, max(2048, patch)),
+        options=TiledOptions(patch, patch - step, batch_size, max(2048, patch)).for_device(
+            rt.device
+        ),
         descriptions=descriptions, progress=progress, finish=(bands + 1, finish),
     )  # fmt: skip

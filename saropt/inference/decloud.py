@@ -57,8 +57,7 @@ def decloud_scene(
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
     opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
-    if opt.prefetch is None and torch.device(rt.device).type != "cpu":
-        opt = replace(opt, prefetch=True)  # the CPU is free while the GPU runs the model
+    opt = opt.for_device(rt.device)
     inputs: list[PathLike] = [optical]
     if model.uses_sar and sar is not None:
         inputs.append(sar)

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +63,8 @@ class TiledOptions:
         batch_size: Tiles per model call.
         panel: Columns written per pass; bounds memory on wide scenes.
         prefetch: Read the next batch and write finished rows in background threads;
-            ``None``: only when a CPU core is free of torch's threads (GPU callers pass
-            True).
+            ``None``: only when a CPU core is free of torch's threads (see
+            :meth:`for_device` for GPU models).
     """
 
     tile: int = 256
@@ -84,6 +84,13 @@ class TiledOptions:
                 "need tile >= 8, 0 <= overlap <= tile / 2, batch_size >= 1 and "
                 f"panel >= tile; got {self}"
             )
+
+    def for_device(self, device: str) -> TiledOptions:
+        """These options for a model on ``device``: with ``prefetch`` left to its default,
+        a GPU leaves the CPU free while it computes, so prefetching is turned on."""
+        if self.prefetch is None and torch.device(device).type != "cpu":
+            return replace(self, prefetch=True)
+        return self
 
 
 def spare_core() -> bool:

@@ -92,6 +92,7 @@ def translate_scene(
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
     opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
+    opt = opt.for_device(device)
 
     scale = float(config.get("optical_scale", S2_QUANTIFICATION))
 

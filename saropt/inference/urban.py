@@ -107,7 +107,6 @@ def urban_scene(
     names = ["urban_probability", "urban"] + ([f"p_{h}" for h in heads] if branches else [])
     return predict_scene(
         [s1, s2], output, predict, out_bands=out_bands, out_dtype="float32",
-        options=TiledOptions(tile, overlap, batch_size, max(2048, tile),
-                             prefetch=True if torch.device(rt.device).type == "cuda" else None),
+        options=TiledOptions(tile, overlap, batch_size, max(2048, tile)).for_device(rt.device),
         descriptions=names, progress=progress, finish=(out_bands + 1, finish), timings=timings,
     )  # fmt: skip
