@@ -1,7 +1,8 @@
 """Training-step throughput of the cloud-removal cGAN: plain fp32 against channels_last.
 
-One step is what `Pix2PixTask.training_step` does (a PatchGAN step, then a generator step
-with cGAN + 100 x L1, Adam, the EMA update), on random batches. The settings run in
+One step is `Pix2PixTask.adversarial_step`, what Lightning's training step runs (a
+PatchGAN step, then a generator step with cGAN + 100 x L1, the task's Adam, the EMA
+update), on random batches. The settings run in
 interleaved rounds (a few steps each, round after round) so that the drift of this shared
 machine's speed falls on all of them alike; the table gives samples/s summed over the
 rounds and the ratio to plain fp32. bf16 rows run only where the device has native bf16.
@@ -18,7 +19,6 @@ from collections.abc import Callable
 import torch
 
 from saropt.inference.runtime import native_bf16
-from saropt.losses import discriminator_loss, generator_loss
 from saropt.tasks.cloud_removal import CloudRemovalTask
 
 Step = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], float]
@@ -27,33 +27,22 @@ Step = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], float]
 def make_step(
     width: int, depth: int, device: str, channels_last: bool, bf16: bool, fused: bool = False
 ) -> Step:
+    """The task's own step (`Pix2PixTask.adversarial_step`, its own optimisers) on a batch."""
     torch.manual_seed(0)
-    task = CloudRemovalTask(13, 2, width=width, depth=depth, disc_width=width).to(device)
+    task = CloudRemovalTask(13, 2, width=width, depth=depth, disc_width=width, fused_adam=fused)
+    task.to(device)
     if channels_last:
         task.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    g, d, ema = task.generator, task.discriminator, task.ema
-    kw = {"lr": 2e-4, "betas": (0.5, 0.999), "fused": fused or None}
-    opt_g = torch.optim.Adam(g.parameters(), **kw)  # type: ignore[arg-type]
-    opt_d = torch.optim.Adam(d.parameters(), **kw)  # type: ignore[arg-type]
+    opt_g, opt_d = task.configure_optimizers()
     dev = torch.device(device).type
 
     def step(x: torch.Tensor, s: torch.Tensor, y: torch.Tensor) -> float:
+        inputs, cond, target = task.split_batch({"cloudy": x, "sar": s, "target": y})
         with torch.autocast(dev, dtype=torch.bfloat16, enabled=bf16):
-            fake = g(x, s)
-            cond = torch.cat([x, s], 1)
-            d_loss = discriminator_loss(d(cond, y), d(cond, fake.detach()), "bce")
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        with torch.autocast(dev, dtype=torch.bfloat16, enabled=bf16):
-            g_loss, _, _ = generator_loss(d(cond, fake), fake, y, l1_weight=100.0, mode="bce")
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        with torch.no_grad():
-            torch._foreach_mul_(list(ema.parameters()), 0.99)
-            torch._foreach_add_(list(ema.parameters()), list(g.parameters()), alpha=0.01)
-        return float(g_loss.detach())
+            losses = task.adversarial_step(
+                inputs, cond, target, opt_g, opt_d, lambda loss: loss.backward()
+            )
+        return float(losses["g_loss"].detach())
 
     return step
 

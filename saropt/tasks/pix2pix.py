@@ -14,6 +14,7 @@ say how a batch becomes generator inputs, discriminator condition and target.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, cast
 
 import lightning as L
@@ -34,8 +35,8 @@ class Pix2PixTask(L.LightningModule):
         l1_weight: Lambda of the L1 term (100).
         gan_mode: "bce" (pix2pix) or "lsgan".
         ema_decay: Decay of the generator's moving average (0.99).
-        fused_adam: Adam's fused kernel (one pass over all weights): 1.49x samples/s for
-            the paper-size step, 1.11x for the tiny one on this 2-core CPU
+        fused_adam: Adam's fused kernel (one pass over all weights): 1.5-1.9x samples/s
+            for the paper-size step, 1.0-1.1x for the tiny one on this 2-core CPU
             (`benchmarks/train_speed.py`); the same update up to rounding, off by default
             so earlier runs repeat bit for bit.
     """
@@ -74,13 +75,33 @@ class Pix2PixTask(L.LightningModule):
     def training_step(self, batch: Batch, batch_idx: int) -> None:
         opt_g, opt_d = cast(list[LightningOptimizer], self.optimizers())
         inputs, cond, target = self.split_batch(batch)
+        losses = self.adversarial_step(inputs, cond, target, opt_g, opt_d, self.manual_backward)
+        self.log_dict(
+            {f"train/{k}": v for k, v in losses.items()},
+            on_step=False,
+            on_epoch=True,
+            batch_size=target.shape[0],
+        )
+
+    def adversarial_step(
+        self,
+        inputs: tuple[torch.Tensor | None, ...],
+        cond: torch.Tensor,
+        target: torch.Tensor,
+        opt_g: Any,
+        opt_d: Any,
+        backward: Callable[[torch.Tensor], None],
+    ) -> dict[str, torch.Tensor]:
+        """One pix2pix step: the discriminator's, the generator's, then the EMA update;
+        returns the losses (``g_loss``, ``d_loss``, ``adv``, ``l1``). Lightning's step and
+        `benchmarks/train_speed.py` both run this."""
         fake = self.generator(*inputs)
         # discriminator: real pairs against generated ones
         d_loss = discriminator_loss(
             self.discriminator(cond, target), self.discriminator(cond, fake.detach()), self.gan_mode
         )
         opt_d.zero_grad()
-        self.manual_backward(d_loss)
+        backward(d_loss)
         opt_d.step()
         # generator: fool the discriminator and stay close to the target
         g_loss, adv, l1 = generator_loss(
@@ -91,15 +112,10 @@ class Pix2PixTask(L.LightningModule):
             mode=self.gan_mode,
         )
         opt_g.zero_grad()
-        self.manual_backward(g_loss)
+        backward(g_loss)
         opt_g.step()
         self._update_ema()
-        self.log_dict(
-            {"train/g_loss": g_loss, "train/d_loss": d_loss, "train/adv": adv, "train/l1": l1},
-            on_step=False,
-            on_epoch=True,
-            batch_size=target.shape[0],
-        )
+        return {"g_loss": g_loss, "d_loss": d_loss, "adv": adv, "l1": l1}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
