@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: install test test-slow lint demo bench clean
+.PHONY: install test test-slow lint demo bench bench-all clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ test-slow: install
 demo: install
 	$(BIN)/saropt demo --out $(DEMO_OUT)
 
+# one table: every network, precision and backend, with ratios and % of the matmul peak
 bench: install
+	$(BIN)/python benchmarks/speed_table.py
+
+# every benchmark of benchmarks/, each with its own table
+bench-all: bench
 	$(BIN)/python benchmarks/clouds.py
 	$(BIN)/python benchmarks/database.py
 	$(BIN)/python benchmarks/decloud_speed.py

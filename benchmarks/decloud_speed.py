@@ -11,6 +11,9 @@ within minutes, so each row gets its own), and the model's share of wall time
 (`Timings`). "model GFLOP/s" leaves out a compiled run's first batch, which compiles
 (the "compile s" column, one batch's compute included).
 
+The ONNX Runtime row (``--backend onnx``) runs where onnx and onnxruntime are installed
+(``pip install 'saropt[onnx]'``); its export at the first batch counts as compiling.
+
 bf16 rows run the whole scene only where the device computes bf16 natively; elsewhere one
 batch through the model alone is timed against fp32 (a whole scene would take hours).
 
@@ -21,6 +24,7 @@ batch through the model alone is timed against fp32 (a whole scene would take ho
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import tempfile
 import time
@@ -121,6 +125,8 @@ def main() -> None:
         compiled = Runtime(dev, channels_last=True, compile=True)
         runs += [("fp32 compiled (compiling)", compiled, fast),
                  ("fp32 compiled (cache warm)", compiled, fast)]  # fmt: skip
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        runs.append(("fp32 onnx runtime", Runtime(dev, backend="onnx"), fast))
     bf16 = native_bf16(dev)
     if bf16:
         runs += [("bf16 autocast", Runtime(dev, "bf16", True), fast),
@@ -152,14 +158,14 @@ def main() -> None:
     print(f"  {'path':30s} " + " ".join(f"{h:>{w}s}" for h, w in zip(heads, widths, strict=True)))
     for name, sec, tm, peak in rows:
         model_s = tm.seconds.get("model", float("nan"))
-        # a compiled run's first batch (8 tiles) is timed as "compiling", not "model"
+        # a compiled (or exported) run's first batch (8 tiles) is timed as "compiling"
         model_flops = (tiles - (8 if "compiling" in tm.seconds else 0)) * tile_flops
         share = 100 * tm.share("model", sec)
         print(f"  {name:30s} {sec:7.1f} {n * n / 1e6 / sec:7.3f} {base / sec:6.2f} "
               f"{flops / sec / 1e9:8.1f} {100 * flops / sec / 1e9 / peak:6.1f}% "
               f"{model_flops / model_s / 1e9:14.1f} {share:11.1f}% {peak:5.0f} "
               f"{tm.seconds.get('compiling', 0.0):9.1f}")  # fmt: skip
-    for name, sec, tm, _ in rows[1::2]:
+    for name, sec, tm, _ in rows:
         steps = ", ".join(f"{k} {v:.2f} s" for k, v in tm.seconds.items())
         print(f"  where the time went ({name}, {sec:.1f} s): {steps}")
     if not bf16:

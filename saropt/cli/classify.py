@@ -10,6 +10,7 @@ from rich.table import Table
 
 from saropt.cli.cloud import train_app
 from saropt.cli.common import (
+    BackendOption,
     ChannelsLastOption,
     CompileOption,
     ConfigOption,
@@ -40,12 +41,13 @@ def classify(
     precision: PrecisionOption = "fp32",
     channels_last: ChannelsLastOption = True,
     compile_: CompileOption = False,
+    backend: BackendOption = "torch",
 ) -> None:
     """Land-cover probabilities of a whole scene from S1, S2 or both (then also their
     disagreement), with a class band, on the input's grid."""
     from saropt.inference import Runtime, classify_scene
 
-    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
+    runtime = Runtime(device, precision, channels_last, compile_, backend)  # type: ignore[arg-type]
     with progress_bar() as bar:
         task = bar.add_task("windows", total=None)
         classify_scene(

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from saropt.cli.common import (
+    BackendOption,
     ChannelsLastOption,
     CompileOption,
     ConfigOption,
@@ -40,12 +41,13 @@ def decloud(
     precision: PrecisionOption = "fp32",
     channels_last: ChannelsLastOption = True,
     compile_: CompileOption = False,
+    backend: BackendOption = "torch",
 ) -> None:
     """Remove clouds from a whole scene: tiled, blended, GeoTIFF in and out."""
     from saropt.inference import TiledOptions, decloud_scene
     from saropt.inference.runtime import Runtime
 
-    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
+    runtime = Runtime(device, precision, channels_last, compile_, backend)  # type: ignore[arg-type]
 
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)

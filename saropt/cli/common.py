@@ -87,6 +87,14 @@ CompileOption = Annotated[
 ]
 
 
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        help="torch, or onnx (ONNX Runtime, fp32; faster on CPUs here; pip install 'saropt[onnx]')."
+    ),
+]
+
+
 def resolve_config(cls: type[C], config: Path | None, set_: list[str] | None, show: bool) -> C:
     """The config a train command runs with; prints it and exits when ``show``.
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from saropt.cli.cloud import train_app
 from saropt.cli.common import (
+    BackendOption,
     ChannelsLastOption,
     CompileOption,
     ConfigOption,
@@ -39,12 +40,13 @@ def urban(
     precision: PrecisionOption = "fp32",
     channels_last: ChannelsLastOption = True,
     compile_: CompileOption = False,
+    backend: BackendOption = "torch",
 ) -> None:
     """Built-up probability and binary map of a whole scene from S1 + S2, on their grid."""
     from saropt.inference.runtime import Runtime
     from saropt.inference.urban import urban_scene
 
-    runtime = Runtime(device, precision, channels_last, compile_)  # type: ignore[arg-type]
+    runtime = Runtime(device, precision, channels_last, compile_, backend)  # type: ignore[arg-type]
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
         urban_scene(

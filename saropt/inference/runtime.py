@@ -8,6 +8,9 @@ returns a float32 tensor on the CPU, whatever device, precision and layout run i
   (float16 autocast, for CUDA). On a CPU without native bf16 instructions (AVX-512 BF16
   or AMX) oneDNN emulates bf16 and is far slower than fp32: :meth:`Runtime.check` says so.
 - ``channels_last``: the NHWC layout that oneDNN and cuDNN convolutions prefer.
+- ``backend``: "torch", or "onnx": ONNX Runtime runs the network exported at its first call
+  (fp32 only; ONNX Runtime picks its own layout, so ``channels_last`` does not apply;
+  see :mod:`saropt.inference.onnx_backend`).
 - ``compile``: ``torch.compile`` with inductor's freezing (weights become constants,
   batch norm folds into the convolutions and weights are pre-packed once instead of at
   every call). The first call compiles (8-12 s for the full cloud-removal generator with
@@ -16,7 +19,8 @@ returns a float32 tensor on the CPU, whatever device, precision and layout run i
 
 :class:`Timings` adds up wall time per named step; whole-scene functions fill one when
 given, so benchmarks can say where time goes (a compiled network's first call, which
-compiles, counts as ``compiling``, the others as ``model``).
+compiles, counts as ``compiling``, the others as ``model``; so does an ONNX network's
+first call, which exports it).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from saropt.errors import ConfigError
 
 Precision = Literal["fp32", "bf16", "bf16-pure", "fp16"]
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "bf16-pure", "fp16")
+Backend = Literal["torch", "onnx"]
+BACKENDS: tuple[str, ...] = ("torch", "onnx")
 
 #: Tolerances (absolute, on outputs in [-1, 1]) within which a fast path must agree with
 #: the fp32 reference; tests hold every path to them.
@@ -97,12 +103,14 @@ class Runtime:
         precision: See the module docstring.
         channels_last: Run convolutions in the NHWC layout.
         compile: ``torch.compile`` the network (inductor, with freezing).
+        backend: "torch" or "onnx" (ONNX Runtime; fp32, not compiled).
     """
 
     device: str = "cpu"
     precision: Precision = "fp32"
     channels_last: bool = False
     compile: bool = False
+    backend: Backend = "torch"
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -117,6 +125,17 @@ class Runtime:
             raise ConfigError(f"device '{self.device}' asked for, but torch sees no CUDA device")
         if self.precision == "fp16" and dev.type == "cpu":
             raise ConfigError("fp16 is for CUDA; on a CPU use fp32 (or bf16 where it is native)")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}; got '{self.backend}'")
+        if self.backend == "onnx":
+            if self.precision != "fp32" or self.compile:
+                raise ConfigError(
+                    "the onnx backend runs fp32 and is not compiled: "
+                    "drop --precision/--compile or use --backend torch"
+                )
+            from saropt.inference.onnx_backend import providers
+
+            providers(dev)  # onnxruntime installed, with a provider for the device
 
     def check(self) -> None:
         """Warn when the precision asked for is emulated on this device (much slower)."""
@@ -142,6 +161,8 @@ class Runtime:
         """
         self.check()
         dev = torch.device(self.device)
+        if self.backend == "onnx":
+            return self._prepare_onnx(model, timings)
         model.eval().to(dev, memory_format=self.layout)  # type: ignore[call-overload]  # absent from stubs
         dtype = torch.bfloat16 if self.precision == "bf16-pure" else torch.float32
         if dtype != torch.float32:
@@ -177,6 +198,23 @@ class Runtime:
                 y = net(*xs)
                 y = y[:n].float().cpu()  # synchronises a CUDA device, so the time is true
             return y
+
+        return prepared
+
+    def _prepare_onnx(
+        self, model: nn.Module, timings: Timings | None
+    ) -> Callable[..., torch.Tensor]:
+        from saropt.inference.onnx_backend import OnnxNetwork
+
+        net = OnnxNetwork(model, self.device)
+        calls = [0]
+
+        def prepared(*inputs: torch.Tensor | None) -> torch.Tensor:
+            # the first call exports the network: counted apart from "model"
+            step = "compiling" if not calls[0] else "model"
+            calls[0] += 1
+            with _maybe(timings, step):
+                return net(*inputs)
 
         return prepared
 

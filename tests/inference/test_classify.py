@@ -53,15 +53,16 @@ def test_either_modality_or_both(
     assert not np.allclose(outs["s1"].data[:c], outs["s2"].data[:c])
 
 
-def test_default_channels_last_matches_the_plain_fp32_path(
+def test_default_and_onnx_paths_match_the_plain_fp32_path(
     scene: dict[str, Path], classifier_run: tuple[Path, Any], tmp_path: Path
 ) -> None:
     weights = classifier_run[0] / "classifier.safetensors"
     maps = []
-    for k, rt in (("plain", Runtime()), ("default", None)):
+    for k, rt in (("plain", Runtime()), ("default", None), ("onnx", Runtime(backend="onnx"))):
         out = classify_scene(scene["s1"], scene["s2"], weights, tmp_path / f"{k}.tif", runtime=rt)
         maps.append(read_raster(out).data)
-    np.testing.assert_allclose(maps[1][:-1], maps[0][:-1], atol=TOLERANCE["fp32"])
+    for other in maps[1:]:
+        np.testing.assert_allclose(other[:-1], maps[0][:-1], atol=TOLERANCE["fp32"])
 
 
 def test_a_full_patch_stride_gives_blocks(

@@ -83,12 +83,14 @@ class TestDecloudScene:
         tmp_path: Path,
     ) -> None:
         outs = []
-        for name, rt in (("ref", Runtime()), ("fast", Runtime(channels_last=True))):
+        fast = (Runtime(channels_last=True), Runtime(backend="onnx"))
+        for name, rt in (("ref", Runtime()), ("fast", fast[0]), ("onnx", fast[1])):
             out = decloud_scene(scene["optical"], scene["sar"], scene["sar_model"],
                                 tmp_path / f"{name}.tif", options=TiledOptions(64, 8, 3),
                                 runtime=rt)  # fmt: skip
             outs.append(read_raster(out).data.astype(np.int32))
-        assert np.abs(outs[0] - outs[1]).max() <= 1  # digital numbers, rounded
+        for out in outs[1:]:
+            assert np.abs(outs[0] - out).max() <= 1  # digital numbers, rounded
 
 
 class TestDecloudCommand:
@@ -106,3 +108,10 @@ class TestDecloudCommand:
             app, [*base, "--weights", str(scene["opt_model"]), "--precision", "fp8"]
         )
         assert res.exit_code == EXIT_BAD_INPUT and "precision must be one of" in res.output
+        res = runner.invoke(app, [*base, "--weights", str(scene["opt_model"]), "--backend", "trt"])
+        assert res.exit_code == EXIT_BAD_INPUT and "backend must be one of" in res.output
+        res = runner.invoke(
+            app, [*base, "--weights", str(scene["opt_model"]), "--backend", "onnx"]
+        )  # the optical-only twin: its one input exported alone
+        assert res.exit_code == 0, res.output
+        assert read_raster(tmp_path / "o.tif").data.shape == (4, 100, 150)

@@ -3,6 +3,7 @@ within its stated tolerance; bad settings are named errors; Timings adds up."""
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import nullcontext
 
@@ -75,6 +76,34 @@ class TestAgreement:
         assert (full - ref).abs().max().item() < TOLERANCE["fp32"]
         assert (short - ref[:3]).abs().max().item() < TOLERANCE["fp32"]
 
+    def test_onnx_within_tolerance_for_any_batch_and_missing_inputs(
+        self, generator: torch.nn.Module
+    ) -> None:
+        x, s = _inputs(4)
+        timings = Timings()
+        net = Runtime(backend="onnx", channels_last=True).prepare(_copy(generator), timings)
+        ref = _reference(generator, x, s)
+        assert (net(x, s) - ref).abs().max().item() < TOLERANCE["fp32"]
+        short = net(x[:1], s[:1])  # the batch dimension stays free: no re-export
+        assert short.shape[0] == 1
+        assert (short - ref[:1]).abs().max().item() < TOLERANCE["fp32"]
+        assert set(timings.seconds) == {"compiling", "model"}  # the export counted apart
+        # an optical-only twin called without its SAR input
+        torch.manual_seed(2)
+        twin = create_model("sar_opt_cgan_generator", optical_channels=4, sar_channels=0,
+                            width=8, depth=4).eval()  # fmt: skip
+        with torch.inference_mode():
+            want = twin(x, None)
+        got = Runtime(backend="onnx").prepare(twin)(x, None)
+        assert (got - want).abs().max().item() < TOLERANCE["fp32"]
+        assert not twin.training  # the export left the network as it found it
+        # another tile size is exported again, not refused
+        big = torch.rand(2, 4, 96, 96) * 2 - 1
+        with torch.inference_mode():
+            want = twin(big, None)
+        got = Runtime(backend="onnx").prepare(twin)(big, None)
+        assert (got - want).abs().max().item() < TOLERANCE["fp32"]
+
 
 class TestSettings:
     def test_bad_settings_are_named(self) -> None:
@@ -87,6 +116,17 @@ class TestSettings:
         if not torch.cuda.is_available():
             with pytest.raises(ConfigError, match="no CUDA device"):
                 Runtime(device="cuda")
+        with pytest.raises(ConfigError, match="backend must be one of"):
+            Runtime(backend="tensorrt")  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match="onnx backend runs fp32"):
+            Runtime(backend="onnx", compile=True)
+        with pytest.raises(ConfigError, match="onnx backend runs fp32"):
+            Runtime(backend="onnx", precision="bf16")
+
+    def test_onnx_missing_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as uninstalled
+        with pytest.raises(ConfigError, match=r"pip install 'saropt\[onnx\]'"):
+            Runtime(backend="onnx")
 
     def test_timings_add_up(self) -> None:
         t = Timings()

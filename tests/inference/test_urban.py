@@ -45,16 +45,17 @@ def test_probability_binary_and_branch_bands(
     np.testing.assert_allclose(both.data[0], (both.data[2] + both.data[3]) / 2, atol=1e-5)
 
 
-def test_default_channels_last_matches_the_plain_fp32_path(
+def test_default_and_onnx_paths_match_the_plain_fp32_path(
     scene: dict[str, Path], urban_run: tuple[Path, Any], tmp_path: Path
 ) -> None:
     weights = urban_run[0] / "urban.safetensors"
     maps = []
-    for k, rt in (("plain", Runtime()), ("default", None)):
+    for k, rt in (("plain", Runtime()), ("default", None), ("onnx", Runtime(backend="onnx"))):
         out = urban_scene(scene["s1"], scene["s2"], weights, tmp_path / f"{k}.tif",
                           tile=64, overlap=16, runtime=rt)  # fmt: skip
         maps.append(read_raster(out).data)
-    np.testing.assert_allclose(maps[1][0], maps[0][0], atol=TOLERANCE["fp32"])
+    for other in maps[1:]:
+        np.testing.assert_allclose(other[0], maps[0][0], atol=TOLERANCE["fp32"])
 
 
 def test_named_errors_and_no_partial_output(
