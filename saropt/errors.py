@@ -59,3 +59,21 @@ class ConfigError(SaroptError, ValueError):
 
 class NoOverlapError(GridMismatchError):
     """Two rasters that must cover a common area do not overlap at all."""
+
+
+class JobsFailedError(SaroptError, RuntimeError):
+    """Some jobs of a batch (database tiles, scenes) failed after their retries; the others
+    finished, and a rerun tries only the failed ones again.
+
+    Attributes:
+        failed: Job id -> its last error ("Type: message").
+    """
+
+    def __init__(self, what: str, failed: dict[str, str]) -> None:
+        self.failed = dict(failed)
+        shown = "; ".join(f"{k} ({v})" for k, v in list(self.failed.items())[:5])
+        more = f"; and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+        super().__init__(
+            f"{len(self.failed)} {what} failed: {shown}{more}. The rest are done; fix the cause "
+            "and rerun the same command to retry only these"
+        )

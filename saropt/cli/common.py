@@ -95,6 +95,22 @@ BackendOption = Annotated[
 ]
 
 
+#: Where a batch of independent jobs (database tiles, scenes) runs (saropt.io.cluster).
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on Dask: local:N (N worker processes here) or a running dask scheduler's "
+        "address (tcp://host:8786; dask-jobqueue, dask-kubernetes). Default: this process."
+    ),
+]
+CogOption = Annotated[
+    bool, typer.Option("--cog", help="Write Cloud Optimized GeoTIFFs (tiled, overviews).")
+]
+RetriesOption = Annotated[
+    int, typer.Option(help="Further tries of a failed tile or scene, then it is reported.", min=0)
+]
+
+
 def resolve_config(cls: type[C], config: Path | None, set_: list[str] | None, show: bool) -> C:
     """The config a train command runs with; prints it and exits when ``show``.
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from saropt.cli.common import console, friendly_errors, progress_bar
+from saropt.cli.common import (
+    CogOption,
+    RetriesOption,
+    SchedulerOption,
+    console,
+    friendly_errors,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from saropt.database.build import BuildConfig, DatabaseInputs
@@ -26,15 +33,23 @@ db_app = typer.Typer(
 def build(
     out: Annotated[Path, typer.Option("--out", help="Database folder (created or resumed).")],
     s1: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             help="SAR raster (Sentinel-1 VV/VH dB, or any bands: see --sar-units); "
             "repeat for dates."
         ),
-    ],
+    ] = None,
     s2: Annotated[
-        list[Path], typer.Option(help="Optical raster (Sentinel-2, aerial); repeat to choose.")
-    ],
+        list[Path] | None,
+        typer.Option(help="Optical raster (Sentinel-2, aerial); repeat to choose."),
+    ] = None,
+    stac: Annotated[
+        Path | None,
+        typer.Option(
+            help="STAC ItemCollection/catalog/item on disk whose assets (s1 or sar, s2 or "
+            "optical, dem, osm, s2_cloud_mask) add inputs; hrefs must be local paths."
+        ),
+    ] = None,
     dem: Annotated[
         list[Path] | None, typer.Option(help="DEM raster, any CRS; repeat to mosaic.")
     ] = None,
@@ -57,6 +72,9 @@ def build(
     grid_from: Annotated[Path | None, typer.Option(help="Take the grid from this raster.")] = None,
     lee: Annotated[int, typer.Option(help="Lee filter window for the S1 mean (0: off).")] = 0,
     workers: Annotated[int, typer.Option(help="Tiles built in parallel.", min=1)] = 1,
+    scheduler: SchedulerOption = None,
+    retries: RetriesOption = 2,
+    cog: CogOption = False,
     date: Annotated[str, typer.Option(help="STAC item date.")] = "2000-01-01T00:00:00Z",
     sar_units: Annotated[
         str, typer.Option(help="How --s1 stores backscatter: db, power or amplitude (Pauli).")
@@ -77,26 +95,45 @@ def build(
     device: Annotated[str, typer.Option(help="Device of the registration network.")] = "cpu",
 ) -> None:
     """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
-    from saropt.database.build import BuildConfig, DatabaseInputs
+    from saropt.database.build import BuildConfig
     from saropt.inference.register_tiles import TileRegistration
 
-    inputs = DatabaseInputs(
-        s1=tuple(s1), s2=tuple(s2), dem=tuple(dem or ()), osm=tuple(osm or ()),
-        s2_cloud_masks=tuple(s2_cloud_mask or ()),
-    )  # fmt: skip
+    inputs = _inputs(s1, s2, dem, osm, s2_cloud_mask, stac)
     config = BuildConfig(
         tile_size=tile_size, overlap=overlap, min_valid=min_valid, split_block=split_block,
         seed=seed, crs=crs, resolution=resolution, grid_from=grid_from, lee_size=lee, date=date,
         sar_units=sar_units,  # type: ignore[arg-type]  # checked by plan_database
+        cog=cog,
     )  # fmt: skip
     method = register_method or ("pwc" if register is not None else None)
     spec = None if method is None else TileRegistration(method, register, device=device)
-    _build_with_progress(inputs, out, config, workers, spec)
+    where = {"workers": workers, "scheduler": scheduler, "retries": retries}
+    _build_with_progress(inputs, out, config, spec, where)
+
+
+def _inputs(
+    s1: list[Path] | None, s2: list[Path] | None, dem: list[Path] | None,
+    osm: list[Path] | None, masks: list[Path] | None, stac: Path | None,
+) -> DatabaseInputs:  # fmt: skip
+    """The database's inputs from the options and, with ``--stac``, its items."""
+    from saropt.database.build import DatabaseInputs
+    from saropt.errors import ConfigError
+
+    inputs = DatabaseInputs(
+        s1=tuple(s1 or ()), s2=tuple(s2 or ()), dem=tuple(dem or ()), osm=tuple(osm or ()),
+        s2_cloud_masks=tuple(masks or ()),
+    )  # fmt: skip
+    if stac is not None:
+        inputs = DatabaseInputs.from_stac(stac, extra=inputs)
+    if not inputs.s1 or not inputs.s2:
+        raise ConfigError("saropt db build needs SAR and optical inputs: --s1 and --s2, or a "
+                          "--stac file whose items hold s1 and s2 assets")  # fmt: skip
+    return inputs
 
 
 def _build_with_progress(
-    inputs: DatabaseInputs, out: Path, config: BuildConfig, workers: int,
-    spec: TileRegistration | None,
+    inputs: DatabaseInputs, out: Path, config: BuildConfig, spec: TileRegistration | None,
+    where: dict[str, Any],
 ) -> None:  # fmt: skip
     """Build (and register) with progress bars, then print the summary."""
     from saropt.database.build import build_database
@@ -113,8 +150,8 @@ def _build_with_progress(
         def show_reg(done: int, total: int) -> None:
             bar.update(reg_task, completed=done, total=total)
 
-        records = build_database(inputs, out, config, workers=workers, progress=show,
-                                 register=spec, register_progress=show_reg)  # fmt: skip
+        records = build_database(inputs, out, config, progress=show, register=spec,
+                                 register_progress=show_reg, **where)  # fmt: skip
     built = sum(r.status == "built" for r in records)
     console.print(
         f"{built} tiles built, {len(records) - built} skipped (valid < {config.min_valid}) in "

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from saropt import __version__
+from saropt.cli.batch import batch_app
 from saropt.cli.classify import classify
 from saropt.cli.cloud import decloud, train_app, translate
 from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
@@ -36,6 +37,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train")
 app.add_typer(match_app, name="match")
+app.add_typer(batch_app, name="batch")
 app.command("decloud")(decloud)
 app.command("translate")(translate)
 app.command("classify")(classify)

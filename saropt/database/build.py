@@ -41,8 +41,9 @@ from saropt.database.plan import (
 from saropt.database.register import TilePass, run_tile_pass
 from saropt.database.splits import SPLITS, assign_splits
 from saropt.database.tile import TileRecord, build_tile, load_record
-from saropt.errors import ConfigError
+from saropt.errors import ConfigError, JobsFailedError
 from saropt.io.atomic import write_text_atomic
+from saropt.io.cluster import JobResult, Scheduler, parse_scheduler, run_jobs
 from saropt.io.osm import read_osm
 
 __all__ = [
@@ -80,23 +81,46 @@ def _check_same_plan(out: Path, summary: dict[str, Any]) -> None:
         )
 
 
+def _tile_job(
+    plan: DatabasePlan, osm: ProjectedOsm | None, out: Path, tile: TilePlan
+) -> TileRecord:
+    """One tile as a job of :func:`saropt.io.cluster.run_jobs` (shared arguments first)."""
+    return build_tile(plan, osm, tile, out)
+
+
 def run_tiles(
     plan: DatabasePlan, osm: ProjectedOsm | None, tiles: Sequence[TilePlan], out: Path,
-    workers: int,
-) -> Iterator[TileRecord]:  # fmt: skip
-    """Build ``tiles`` in this process or on ``workers`` processes; yields each record as
-    its tile finishes. The plan and OSM features travel to the workers once per chunk of
-    tiles, not once per tile."""
-    if workers <= 1 or len(tiles) <= 1:
-        for t in tiles:
-            yield build_tile(plan, osm, t, out)
+    workers: int = 1, *, scheduler: Scheduler | str | None = None, client: Any = None,
+    retries: int = 2,
+) -> Iterator[JobResult]:  # fmt: skip
+    """Build ``tiles`` and yield each tile's :class:`JobResult` (its record, or its error
+    after ``retries`` further attempts) as it finishes.
+
+    Tiles run on a Dask cluster (``scheduler`` "local:N" or an address, or ``client``),
+    else on ``workers`` processes of this machine, else in this process. The plan and
+    OSM features travel to each Dask worker once, and to each local process once per
+    chunk of tiles, not once per tile.
+    """
+    spec = scheduler if isinstance(scheduler, Scheduler) else parse_scheduler(scheduler)
+    jobs = [(t.id, (t,)) for t in tiles]
+    if client is not None or not spec.in_process or workers <= 1 or len(tiles) <= 1:
+        yield from run_jobs(_tile_job, jobs, shared=(plan, osm, out), scheduler=spec,
+                            client=client, retries=retries)  # fmt: skip
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    job = functools.partial(build_tile, plan, osm, out=out)
+    job = functools.partial(_one_tile, plan, osm, out, retries)
     chunk = max(1, len(tiles) // (4 * workers))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(job, tiles, chunksize=chunk)
+
+
+def _one_tile(
+    plan: DatabasePlan, osm: ProjectedOsm | None, out: Path, retries: int, tile: TilePlan
+) -> JobResult:
+    """A tile built in a local worker process, with its retries there."""
+    return next(run_jobs(_tile_job, [(tile.id, (tile,))], shared=(plan, osm, out),
+                         retries=retries))  # fmt: skip
 
 
 def _project_osm(plan: DatabasePlan) -> ProjectedOsm | None:
@@ -107,23 +131,48 @@ def _project_osm(plan: DatabasePlan) -> ProjectedOsm | None:
     return merge_projected([project_osm(read_osm(p), crs, res) for p in plan.inputs.osm])
 
 
+def _build_missing(
+    plan: DatabasePlan, out: Path, records: dict[str, TileRecord],
+    progress: Callable[[int, int], None] | None, **where: Any,
+) -> None:  # fmt: skip
+    """Build the plan's tiles that ``records`` lacks, adding their records to it.
+
+    Raises:
+        JobsFailedError: Tiles that failed after their retries (the others are built).
+    """
+    todo = [t for t in plan.tiles if t.id not in records]
+    total = len(plan.tiles)
+    if progress:
+        progress(len(records), total)
+    failed: dict[str, str] = {}
+    for result in run_tiles(plan, _project_osm(plan), todo, out, **where):
+        if result.ok:
+            records[result.key] = result.value
+        else:
+            failed[result.key] = str(result.error)
+        if progress:
+            progress(len(records), total)
+    if failed:
+        raise JobsFailedError("tiles", failed)
+
+
 def build_database(
-    inputs: DatabaseInputs,
-    out: str | Path,
-    config: BuildConfig | None = None,
-    *,
-    workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-    register: TilePass | None = None,
-    register_progress: Callable[[int, int], None] | None = None,
-) -> list[TileRecord]:
+    inputs: DatabaseInputs, out: str | Path, config: BuildConfig | None = None, *,
+    workers: int = 1, scheduler: Scheduler | str | None = None, client: Any = None,
+    retries: int = 2, progress: Callable[[int, int], None] | None = None,
+    register: TilePass | None = None, register_progress: Callable[[int, int], None] | None = None,
+) -> list[TileRecord]:  # fmt: skip
     """Build (or resume) a database in ``out``.
 
     Args:
         inputs: The rasters and vectors.
         out: Output folder; a rerun with the same inputs and settings skips finished tiles.
         config: Build settings.
-        workers: Processes building tiles in parallel (1: in this process).
+        workers: Processes of this machine building tiles in parallel (1: in this
+            process); ignored when a Dask ``scheduler`` or ``client`` is given.
+        scheduler: A Dask cluster, one task per tile: "local:N" or a scheduler's address
+            (:mod:`saropt.io.cluster`), or a ``client`` to use as it is; None builds here.
+        retries: Further attempts of a tile whose build raised before it is reported.
         progress: Called with (tiles done, tiles in total) after each tile.
         register: A pass run on every built tile after the build, in this process
             (:class:`saropt.inference.register_tiles.TileRegistration` registers each
@@ -137,8 +186,11 @@ def build_database(
     Raises:
         ConfigError: Bad settings, or ``out`` holds a database of other inputs/settings.
         BandCountError: The registration network takes other bands than the tiles hold.
+        JobsFailedError: Tiles that failed after their retries, by id; the others are
+            built, the index and catalog are not written, and a rerun retries those.
     """
     cfg = config or BuildConfig()
+    spec = scheduler if isinstance(scheduler, Scheduler) else parse_scheduler(scheduler)
     key = register.key() if register is not None else {}  # bad weights fail before work
     out = Path(out)
     plan = plan_database(inputs, cfg)
@@ -148,16 +200,9 @@ def build_database(
         register.check(plan)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
-    osm = _project_osm(plan)
     records = {t.id: rec for t in plan.tiles if (rec := load_record(out, t)) is not None}
-    todo = [t for t in plan.tiles if t.id not in records]
-    total = len(plan.tiles)
-    if progress:
-        progress(len(records), total)
-    for rec in run_tiles(plan, osm, todo, out, workers):
-        records[rec.id] = rec
-        if progress:
-            progress(len(records), total)
+    _build_missing(plan, out, records, progress, workers=workers, scheduler=spec,
+                   client=client, retries=retries)  # fmt: skip
     if register is not None:
         in_order = [records[t.id] for t in plan.tiles]
         records.update(run_tile_pass(out, in_order, register, key, register_progress))

@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -80,6 +80,34 @@ class DatabaseInputs:
     osm: tuple[Path, ...] = ()
     s2_cloud_masks: tuple[Path, ...] = ()
 
+    #: STAC asset keys that hold each input, in the order they are looked for.
+    STAC_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "s1": ("s1", "sar"),
+        "s2": ("s2", "optical"),
+        "dem": ("dem",),
+        "osm": ("osm",),
+        "s2_cloud_masks": ("s2_cloud_mask", "cloud_mask"),
+    }
+
+    @classmethod
+    def from_stac(cls, path: str | Path, extra: DatabaseInputs | None = None) -> DatabaseInputs:
+        """The inputs that STAC items on disk point to (an ItemCollection, a catalog or an
+        item): every item contributes its assets by key (:attr:`STAC_KEYS`), in the
+        file's order, so one item per Sentinel-1 date, one per Sentinel-2 candidate and
+        one per DEM sheet works, as does one item holding several. ``extra`` inputs
+        (given on the command line) come first.
+
+        Raises:
+            ConfigError: Not STAC, no items, or a non-local asset.
+        """
+        from saropt.io.stac import read_stac
+
+        found: dict[str, list[Path]] = {k: list(getattr(extra, k, ())) for k in cls.STAC_KEYS}
+        for scene in read_stac(path):
+            for name, keys in cls.STAC_KEYS.items():
+                found[name] += [scene.assets[k] for k in keys if k in scene.assets][:1]
+        return cls(**{k: tuple(v) for k, v in found.items()})
+
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -101,6 +129,8 @@ class BuildConfig:
         date: Acquisition date recorded in the STAC items (ISO 8601).
         sar_units: How the SAR rasters store backscatter ("db", "power" or "amplitude");
             the database stores dB of power whatever they hold.
+        cog: Write every tile's GeoTIFFs as Cloud Optimized GeoTIFFs (tiles of 512,
+            overviews), for range reads from object storage.
     """
 
     tile_size: int = 1024
@@ -116,6 +146,7 @@ class BuildConfig:
     s1_looks: float = 4.4
     date: str = "2000-01-01T00:00:00Z"
     sar_units: SarUnits = "db"
+    cog: bool = False
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,8 @@ def build_tile(
     """Read, process and write one tile; returns its record (also saved as tile.json).
 
     A tile whose valid fraction is below ``min_valid`` writes only its record, with
-    ``status: "skipped"``.
+    ``status: "skipped"``. Temporary files a killed build left in the tile's folder are
+    removed first, so a resumed build leaves the same files as an uninterrupted one.
     """
     layers, valid = tile_layers(plan, osm, tile)
     w = tile.window
@@ -185,10 +186,12 @@ def build_tile(
         list(plan.grid.window(w).bounds), round(frac, 6),
     )  # fmt: skip
     folder = out / "tiles" / tile.id
+    for stale in folder.glob(".*.tmp"):  # left by a build killed while writing this tile
+        stale.unlink(missing_ok=True)
     if frac >= plan.config.min_valid:
         record.status = "built"
         for name, raster in layers.items():
-            path = write_raster(folder / f"{name}.tif", raster)
+            path = write_raster(folder / f"{name}.tif", raster, cog=plan.config.cog)
             record.assets[name] = f"tiles/{tile.id}/{name}.tif"
             record.sha256[name] = file_sha256(path)
     write_text_atomic(folder / TILE_RECORD, record.to_json())

@@ -147,6 +147,7 @@ def write_raster(
     dtype: str | np.dtype[Any] | None = None,
     compress: str | None = "deflate",
     blocksize: int = 256,
+    cog: bool = False,
 ) -> Path:
     """Write a raster as a tiled, compressed GeoTIFF, atomically.
 
@@ -156,6 +157,7 @@ def write_raster(
         dtype: Output data type; the array's own when None.
         compress: GDAL compression or None.
         blocksize: Tile size in pixels.
+        cog: Write a Cloud Optimized GeoTIFF (:func:`to_cog`).
 
     Returns:
         The output path.
@@ -172,4 +174,50 @@ def write_raster(
         blocksize=blocksize,
     ) as writer:
         writer.write(raster.data)
+    if cog:
+        to_cog(path, compress=compress)
     return Path(path)
+
+
+def to_cog(
+    path: PathLike,
+    *,
+    compress: str | None = "deflate",
+    blocksize: int = 512,
+    resampling: str | None = None,
+) -> Path:
+    """Rewrite a GeoTIFF in place as a Cloud Optimized GeoTIFF, atomically.
+
+    GDAL's COG driver: internal tiles of ``blocksize``, overviews down to one tile, the
+    image file directories first and the tiles of each level in order, so that a reader
+    over HTTP range requests fetches a window or an overview with few reads. Pixels,
+    georeference, nodata and band descriptions are kept.
+
+    Args:
+        resampling: Overview resampling; default "nearest" for a one-band integer
+            raster (class maps, masks) and "average" otherwise.
+    """
+    from rasterio.shutil import copy as gdal_copy
+
+    path = Path(path)
+    with rasterio.open(path) as src:
+        integer = np.issubdtype(np.dtype(src.dtypes[0]), np.integer)
+        default = "nearest" if integer and src.count == 1 else "average"
+    options: dict[str, Any] = {
+        "blocksize": blocksize,
+        "overviews": "AUTO",
+        "overview_resampling": (resampling or default).upper(),
+        "BIGTIFF": "IF_SAFER",
+    }
+    if compress:
+        options["compress"] = compress.upper()
+        if compress.lower() in ("deflate", "lzw", "zstd"):
+            options["predictor"] = "YES"
+    tmp = temporary_sibling(path)
+    try:
+        gdal_copy(path, tmp, driver="COG", **options)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

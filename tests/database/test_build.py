@@ -20,7 +20,7 @@ from saropt.database.build import (
     plan_database,
 )
 from saropt.database.osm_layers import OsmClass, project_osm, rasterize_osm
-from saropt.errors import ConfigError
+from saropt.errors import ConfigError, JobsFailedError
 from saropt.io.features import reproject_geometries
 from saropt.io.grid import Grid, PixelWindow, iter_windows
 from saropt.io.osm import read_osm
@@ -49,6 +49,17 @@ def scene_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scene, Datab
     )
     write_raster(d / "dem30.tif", dem30)
     return sc, DatabaseInputs(s1=tuple(s1), s2=(d / "s2.tif",), dem=(d / "dem30.tif",))
+
+
+def _all_files(out: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``out``, hidden ones included."""
+    import hashlib
+
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _hashes(out: Path) -> dict[str, str]:
@@ -138,24 +149,61 @@ class TestResume:
         real = build_mod.build_tile
         calls = {"n": 0}
 
-        def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def killed(*args, **kwargs):  # type: ignore[no-untyped-def]
             calls["n"] += 1
-            if calls["n"] == 4:
-                raise RuntimeError("injected failure")
+            if calls["n"] == 4:  # as Ctrl-C would, while the fourth tile is being written
+                tmp = tmp_path / "resumed" / "tiles" / args[2].id / ".s2.tif.0123456789ab.tmp"
+                tmp.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(b"half a GeoTIFF")
+                raise KeyboardInterrupt
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(build_mod, "build_tile", failing)
-        with pytest.raises(RuntimeError, match="injected"):
+        monkeypatch.setattr(build_mod, "build_tile", killed)
+        with pytest.raises(KeyboardInterrupt):
             build_database(inputs, tmp_path / "resumed", cfg)
         partial = tmp_path / "resumed"
         assert len(list((partial / "tiles").glob("*/tile.json"))) == 3
-        assert not list(partial.rglob(".*.tmp"))  # no half-written file
+        assert len(list(partial.rglob(".*.tmp"))) == 1  # what the kill left behind
         monkeypatch.setattr(build_mod, "build_tile", real)
         seen = []
         resumed = build_database(inputs, partial, cfg, progress=lambda d, t: seen.append(d))
         assert seen[0] == 3  # three tiles were already done and not rebuilt
-        assert _hashes(partial) == _hashes(tmp_path / "full")
+        assert _all_files(partial) == _all_files(tmp_path / "full")  # the .tmp is gone too
         assert [r.sha256 for r in resumed] == [r.sha256 for r in full]
+
+    def test_a_failing_tile_is_retried_then_reported_by_id_and_the_others_finish(
+        self,
+        scene_inputs: tuple[Scene, DatabaseInputs],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=96)
+        real = build_mod.build_tile
+        tiles = plan_database(inputs, cfg).tiles
+        flaky, broken = tiles[1].id, tiles[4].id
+        attempts = {flaky: 0, broken: 0}
+
+        def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            tid = args[2].id
+            if tid in attempts:
+                attempts[tid] += 1
+                if tid == broken or attempts[tid] == 1:
+                    raise OSError(f"cannot read a block of tile {tid}")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(build_mod, "build_tile", failing)
+        with pytest.raises(JobsFailedError, match=f"1 tiles failed: {broken} \\(OSError") as e:
+            build_database(inputs, tmp_path / "db", cfg, retries=2)
+        assert e.value.failed == {broken: f"OSError: cannot read a block of tile {broken}"}
+        assert attempts == {flaky: 2, broken: 3}  # the flaky tile passed on its retry
+        built = {p.parent.name for p in (tmp_path / "db" / "tiles").glob("*/tile.json")}
+        assert built == {t.id for t in tiles} - {broken}
+        assert not (tmp_path / "db" / "index.csv").exists()  # the database is not complete
+        monkeypatch.setattr(build_mod, "build_tile", real)
+        build_database(inputs, tmp_path / "db", cfg)  # the rerun builds only the broken one
+        build_database(inputs, tmp_path / "full", cfg)
+        assert _all_files(tmp_path / "db") == _all_files(tmp_path / "full")
 
     def test_two_workers_build_the_same_bytes(
         self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
@@ -173,6 +221,86 @@ class TestResume:
         build_database(inputs, tmp_path, BuildConfig(tile_size=256))
         with pytest.raises(ConfigError, match="other inputs or settings"):
             build_database(inputs, tmp_path, BuildConfig(tile_size=128))
+
+
+class TestDask:
+    """One task per tile on a dask.distributed cluster: the same bytes as in-process."""
+
+    def test_local_cluster_builds_the_same_bytes(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=96)
+        here = build_database(inputs, tmp_path / "here", cfg)
+        there = build_database(inputs, tmp_path / "dask", cfg, scheduler="local:2")
+        assert [r.sha256 for r in there] == [r.sha256 for r in here]
+        assert _all_files(tmp_path / "dask") == _all_files(tmp_path / "here")
+
+    def test_a_killed_worker_loses_nothing(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        import os
+        import signal
+
+        from distributed import Client, LocalCluster
+
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=64)
+        build_database(inputs, tmp_path / "here", cfg)
+        killed = []
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+
+            def kill_one(done: int, total: int) -> None:
+                if done >= 2 and not killed:  # mid-way: tiles done, tiles still to build
+                    pid = next(iter(client.run(os.getpid).values()))
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append((pid, done, total))
+
+            try:
+                build_database(inputs, tmp_path / "dask", cfg, client=client, progress=kill_one)
+            except JobsFailedError:
+                pass  # Dask gave up on a tile the dead worker held: the rerun builds it
+            assert killed and killed[0][1] < killed[0][2]
+            build_database(inputs, tmp_path / "dask", cfg, client=client)
+        assert _all_files(tmp_path / "dask") == _all_files(tmp_path / "here")
+
+
+class TestStacAndCog:
+    def test_stac_items_drive_a_cog_build(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        import pystac
+        from typer.testing import CliRunner
+
+        from saropt.cli.main import app
+        from tests.helpers import cog_problems
+
+        _, inputs = scene_inputs
+        when = pystac.utils.str_to_datetime("2021-06-01T00:00:00Z")
+        items = [pystac.Item(f"s1-{i}", None, None, when, {}) for i in range(len(inputs.s1))]
+        for item, path in zip(items, inputs.s1, strict=True):
+            item.add_asset("sar", pystac.Asset(str(path)))  # a hand-written key: an alias
+        both = pystac.Item("s2-and-dem", None, None, when, {})
+        both.add_asset("s2", pystac.Asset(str(inputs.s2[0])))
+        both.add_asset("dem", pystac.Asset(str(inputs.dem[0])))
+        stac = tmp_path / "items.json"
+        stac.write_text(json.dumps(pystac.ItemCollection([*items, both]).to_dict()))
+        assert DatabaseInputs.from_stac(stac) == inputs
+        args = ["--stac", str(stac), "--out", str(tmp_path / "cog"), "--tile-size", "160"]
+        res = CliRunner().invoke(app, ["db", "build", *args, "--cog"])
+        assert res.exit_code == 0, res.output
+        plain = build_database(inputs, tmp_path / "plain", BuildConfig(tile_size=160))
+        for rec in plain:
+            for rel in rec.assets.values():
+                assert cog_problems(tmp_path / "cog" / rel) == []
+                a, b = read_raster(tmp_path / "cog" / rel), read_raster(tmp_path / "plain" / rel)
+                np.testing.assert_array_equal(a.data, b.data)
+                assert a.grid == b.grid and a.descriptions == b.descriptions
+        res = CliRunner().invoke(app, ["db", "build", "--out", str(tmp_path / "x")])
+        assert res.exit_code == 2 and "needs SAR and optical inputs" in res.output
 
 
 class TestSplits:

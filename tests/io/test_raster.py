@@ -259,3 +259,25 @@ class TestDecimatedAndOntoGrid:
         pb = write_raster(tmp_path / "b.tif", Raster(b, g, math.nan))
         out = merge_onto_grid([pa, pb], g, resampling="nearest").data[0]
         assert (out[:5] == 1.0).all() and (out[5:] == 2.0).all()
+
+
+def test_cog_output_passes_the_cog_check_and_keeps_pixels(tmp_path: Path) -> None:
+    from saropt.io.write import to_cog
+    from tests.helpers import cog_problems
+
+    grid = Grid.from_origin("EPSG:32633", 500000.0, 5100000.0, 10.0, 1300, 1100)
+    data = np.random.default_rng(0).integers(1, 5000, (3, 1100, 1300)).astype(np.uint16)
+    raster = Raster(data, grid, 0, ("B02", "B03", "B04"))
+    plain = write_raster(tmp_path / "plain.tif", raster)
+    assert "no GDAL structural metadata block at the start of the file" in cog_problems(plain)
+    cog = write_raster(tmp_path / "cog.tif", raster, cog=True)
+    assert cog_problems(cog) == []
+    back = read_raster(cog)
+    np.testing.assert_array_equal(back.data, data)
+    assert back.grid == grid and back.nodata == 0 and back.descriptions == raster.descriptions
+    import rasterio
+
+    with rasterio.open(cog) as src:
+        assert src.overviews(1) == [2, 4] and src.block_shapes[0] == (512, 512)
+    to_cog(plain)  # in place
+    assert cog_problems(plain) == [] and not list(tmp_path.glob(".*"))
