@@ -65,11 +65,21 @@ class TrainerConfig:
         accelerator: Lightning accelerator ("auto": a GPU when one is visible, else CPU).
         precision: Lightning precision: "32-true"; "bf16-mixed" or "16-mixed" (autocast,
             with a gradient scaler for fp16) on a GPU, or on a CPU with native bf16.
+        devices: Devices (GPUs, or CPU processes) per node.
+        num_nodes: Machines; each runs the same command (torchrun, SLURM's srun), Lightning
+            reads its rank from the environment.
+        strategy: Lightning strategy: "auto" (one device), "ddp" (one process per device;
+            the command is started again for the other ranks), "fsdp", "deepspeed"...
+            Only rank 0 writes the run's outputs; every rank checks after training that
+            all ranks hold the same weights (``ranks.json``).
     """
 
     max_epochs: PositiveInt = 1
     accelerator: str = "auto"
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
+    devices: PositiveInt = 1
+    num_nodes: PositiveInt = 1
+    strategy: str = "auto"
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -9,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
+import torch
 
 from saropt.datasets.datamodules import PatchDataModule
 from saropt.experiments.config import TrainerConfig
+from saropt.io.atomic import write_text_atomic
 
 #: Lightning messages that say nothing to a saropt user: its own pytree deprecation; the
 #: advice to add loader workers (samples are generated in memory, workers only add start-up
@@ -73,7 +77,9 @@ def fit(
         run = L.Trainer(
             max_epochs=trainer.max_epochs,
             accelerator=trainer.accelerator,
-            devices=1,
+            devices=trainer.devices,
+            num_nodes=trainer.num_nodes,
+            strategy=_strategy(trainer.strategy, task),
             logger=L.pytorch.loggers.CSVLogger(out, name="", version=""),
             precision=trainer.precision,
             callbacks=[ckpt, *callbacks],
@@ -86,4 +92,58 @@ def fit(
             limit_val_batches=None if validate else 0,  # None: Lightning's default, silently
         )
         run.fit(task, datamodule=data, ckpt_path=str(resume) if resume else None)
+    if run.world_size > 1:
+        average_buffers(run, task)
+        check_ranks_agree(run, task, out)
+        if not run.is_global_zero:
+            # rank 0 goes on to evaluate and write the run's outputs; the others are done
+            raise SystemExit(0)
     return {k: float(v) for k, v in run.callback_metrics.items()}
+
+
+def _strategy(name: str, task: L.LightningModule) -> str:
+    """The GAN tasks step two optimisers by hand, each leaving the other network's weights
+    out of its loss: DDP must then look for unused parameters."""
+    if name == "ddp" and not task.automatic_optimization:
+        return "ddp_find_unused_parameters_true"
+    return name
+
+
+def average_buffers(run: L.Trainer, task: L.LightningModule) -> None:
+    """Replace every floating-point buffer (batch norm's running statistics) by its mean
+    over the ranks. DDP keeps the weights equal, but each rank's running statistics follow
+    its own batches; SyncBatchNorm, which would share them, runs on GPUs only."""
+    with torch.no_grad():
+        for buf in task.buffers():
+            if buf.is_floating_point():
+                buf.copy_(run.strategy.reduce(buf.clone(), reduce_op="mean"))
+
+
+def weights_digest(task: L.LightningModule) -> str:
+    """SHA-256 of every parameter and buffer of ``task``, in state-dict order."""
+    h = hashlib.sha256()
+    for name, tensor in task.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def check_ranks_agree(run: L.Trainer, task: L.LightningModule, out: Path) -> None:
+    """Gather each rank's :func:`weights_digest`; rank 0 writes ``ranks.json``.
+
+    Raises:
+        RuntimeError: The ranks ended with different weights (a broken strategy or a
+            nondeterministic kernel under DDP); every rank raises, so no output is
+            written from weights that disagree.
+    """
+    digest = weights_digest(task)
+    mine = torch.tensor([int(digest[i : i + 8], 16) for i in range(0, 64, 8)], dtype=torch.int64)
+    gathered = run.strategy.all_gather(mine.to(task.device)).reshape(run.world_size, 8).cpu()
+    digests = ["".join(f"{int(v):08x}" for v in row) for row in gathered]
+    agree = len(set(digests)) == 1
+    if run.is_global_zero:
+        record = {"world_size": run.world_size, "strategy": type(run.strategy).__name__,
+                  "weights_sha256": digests, "agree": agree}  # fmt: skip
+        write_text_atomic(out / "ranks.json", json.dumps(record, indent=1))
+    if not agree:
+        raise RuntimeError(f"the {run.world_size} ranks ended with different weights: {digests}")
