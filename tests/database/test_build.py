@@ -267,6 +267,39 @@ class TestDask:
             build_database(inputs, tmp_path / "dask", cfg, client=client)
         assert _all_files(tmp_path / "dask") == _all_files(tmp_path / "here")
 
+    def test_a_killed_client_leaves_no_process_and_resumes_to_the_same_bytes(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        import psutil
+
+        _, inputs = scene_inputs
+        out = tmp_path / "killed"
+        cmd = [sys.executable, "-m", "saropt", "db", "build", "--out", str(out),
+               "--s2", str(inputs.s2[0]), "--dem", str(inputs.dem[0]), "--tile-size", "32",
+               "--scheduler", "local:2"]  # fmt: skip
+        for s1 in inputs.s1:
+            cmd += ["--s1", str(s1)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("tiles/*/tile.json"))) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children  # the LocalCluster's processes
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"left behind: {[p.pid for p in alive]}"
+        assert not (out / "index.csv").exists()  # it was killed before the end
+        cfg = BuildConfig(tile_size=32)
+        build_database(inputs, out, cfg)  # the rerun, in this process
+        build_database(inputs, tmp_path / "whole", cfg)
+        assert _all_files(out) == _all_files(tmp_path / "whole")
+
 
 class TestStacAndCog:
     def test_stac_items_drive_a_cog_build(
