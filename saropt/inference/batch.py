@@ -88,9 +88,9 @@ class BatchSettings:
 
 
 def _check_id(scene_id: str, where: str) -> str:
-    if not scene_id or any(c in scene_id for c in '/\\:*?"<>|') or scene_id.startswith("."):
+    if not scene_id or any(c in scene_id for c in '/\\:*?"<>|[]') or scene_id.startswith("."):
         raise ConfigError(
-            f"{where}: scene id {scene_id!r} cannot name an output file (no slashes, "
+            f"{where}: scene id {scene_id!r} cannot name an output file (no slashes, brackets, "
             "colons or leading dots)"
         )
     return scene_id

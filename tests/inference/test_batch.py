@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -146,3 +147,34 @@ def test_bad_scene_lists_are_named(batch: dict[str, Path], tmp_path: Path) -> No
                               str(batch["weights"]), "--out", str(tmp_path / "o"),
                               "--scheduler", "local"])  # fmt: skip
     assert res.exit_code == 2 and "--scheduler must be local:N" in res.output
+
+
+def test_classify_urban_and_register_batches_equal_their_single_commands(
+    s1s2_scene: dict[str, Path],
+    classifier_run: tuple[Path, Any],
+    urban_run: tuple[Path, Any],
+    tmp_path: Path,
+) -> None:
+    from saropt.inference.classify import classify_scene
+    from saropt.inference.register import register_scene
+    from saropt.inference.urban import urban_scene
+
+    s1, s2 = s1s2_scene["s1"], s1s2_scene["s2"]
+    listing = tmp_path / "scenes.csv"
+    listing.write_text(f"id,sar,optical\na,{s1},{s2}\n")  # aliases of s1/s2, fixed/moving
+    cls_w = classifier_run[0] / "classifier.safetensors"
+    urb_w = urban_run[0] / "urban.safetensors"
+    runs = {
+        "classify": (BatchSettings(cls_w), lambda o: classify_scene(s1, s2, cls_w, o)),
+        "urban": (BatchSettings(urb_w, tile=64, overlap=16, batch_size=4),
+                  lambda o: urban_scene(s1, s2, urb_w, o, tile=64, overlap=16)),
+        "register": (BatchSettings(method="phase"),
+                     lambda o: register_scene(s1, s2, o, method="phase")),
+    }  # fmt: skip
+    for command, (settings, single) in runs.items():
+        summary = run_batch(command, read_scenes(listing, command), tmp_path / command, settings)
+        assert summary.done == ["a"], summary
+        want = read_raster(single(tmp_path / f"{command}_single.tif"))
+        got = read_raster(tmp_path / command / "a.tif")
+        assert got.grid == want.grid and got.descriptions == want.descriptions
+        np.testing.assert_allclose(got.data, want.data, atol=1e-6, equal_nan=True)
