@@ -65,6 +65,11 @@ def database_rows(work: Path) -> None:
     sec8 = time.perf_counter() - t0
     print(f"  {'8 S1 dates, here':22s} {sec8:6.1f} s  {sec8 / len(records):5.2f} s/tile: "
           f"{(sec8 - base) / len(records) / 6:.3f} s per tile per further S1 date")  # fmt: skip
+    t0 = time.perf_counter()  # a rerun of a finished database: it checks every tile
+    build_database(inputs, work / f"db_{len('in this process')}", cfg)
+    sec = time.perf_counter() - t0
+    print(f"  {'resume, all done':22s} {sec:6.1f} s  {sec / len(records):5.2f} s/tile "
+          "(reads every tile back and checks its SHA-256)")  # fmt: skip
     tiles = work / f"db_{len('in this process')}" / "tiles"
     size = sum(p.stat().st_size for p in tiles.rglob("*") if p.is_file())
     print(f"  stored: {size / len(records) / 1e6:.1f} MB per tile (S2, S1 mean and first date, "

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -43,7 +44,7 @@ from saropt.database.splits import SPLITS, assign_splits
 from saropt.database.tile import TileRecord, build_tile, load_record
 from saropt.errors import ConfigError, JobsFailedError
 from saropt.io.atomic import write_text_atomic
-from saropt.io.cluster import JobResult, Scheduler, parse_scheduler, run_jobs
+from saropt.io.cluster import JobResult, Scheduler, die_with_parent, parse_scheduler, run_jobs
 from saropt.io.osm import read_osm
 
 __all__ = [
@@ -111,7 +112,11 @@ def run_tiles(
     context = multiprocessing.get_context(method)
     job = functools.partial(_one_tile, plan, osm, out, retries)
     chunk = max(1, len(tiles) // (4 * workers))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_parent,
+        initargs=(os.getpid(),),  # a kill -9 of this process takes its workers along
+    )  # fmt: skip
+    with pool:
         yield from pool.map(job, tiles, chunksize=chunk)
 
 

@@ -86,13 +86,20 @@ def record_path(out: Path, tile: TilePlan) -> Path:
 
 
 def load_record(out: Path, tile: TilePlan) -> TileRecord | None:
-    """The saved record of a finished tile, or None when it must be (re)built."""
+    """The saved record of a finished tile, or None when it must be (re)built: no
+    record, a record that cannot be read, or an asset that is missing or no longer has
+    the SHA-256 its record holds (truncated by a crash, or changed since)."""
     path = record_path(out, tile)
     if not path.exists():
         return None
-    record = TileRecord.from_json(path.read_text())
-    if any(not (out / rel).exists() for rel in record.assets.values()):
+    try:
+        record = TileRecord.from_json(path.read_text())
+    except (ValueError, TypeError):  # a damaged tile.json: the tile is built again
         return None
+    for name, rel in record.assets.items():
+        asset = out / rel
+        if not asset.is_file() or file_sha256(asset) != record.sha256.get(name):
+            return None
     return record
 
 

@@ -171,6 +171,24 @@ class TestResume:
         assert _all_files(partial) == _all_files(tmp_path / "full")  # the .tmp is gone too
         assert [r.sha256 for r in resumed] == [r.sha256 for r in full]
 
+    def test_a_truncated_or_changed_tile_is_built_again(
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+    ) -> None:
+        _, inputs = scene_inputs
+        cfg = BuildConfig(tile_size=128)
+        full = build_database(inputs, tmp_path / "full", cfg)
+        db = tmp_path / "db"
+        build_database(inputs, db, cfg)
+        s2 = db / full[0].assets["s2"]
+        s2.write_bytes(s2.read_bytes()[:-100])  # its end lost, as in a crash
+        dem = db / full[1].assets["dem"]
+        dem.write_bytes(dem.read_bytes().replace(b"\x00", b"\x01", 1))  # changed in place
+        (db / "tiles" / full[2].id / "tile.json").write_text("{not json")
+        seen = []
+        build_database(inputs, db, cfg, progress=lambda d, t: seen.append(d))
+        assert seen[0] == len(full) - 3  # the three damaged tiles are built again
+        assert _all_files(db) == _all_files(tmp_path / "full")
+
     def test_a_failing_tile_is_retried_then_reported_by_id_and_the_others_finish(
         self,
         scene_inputs: tuple[Scene, DatabaseInputs],
@@ -267,8 +285,9 @@ class TestDask:
             build_database(inputs, tmp_path / "dask", cfg, client=client)
         assert _all_files(tmp_path / "dask") == _all_files(tmp_path / "here")
 
+    @pytest.mark.parametrize("where", [["--workers", "2"], ["--scheduler", "local:2"]])
     def test_a_killed_client_leaves_no_process_and_resumes_to_the_same_bytes(
-        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path
+        self, scene_inputs: tuple[Scene, DatabaseInputs], tmp_path: Path, where: list[str]
     ) -> None:
         import signal
         import subprocess
@@ -281,7 +300,7 @@ class TestDask:
         out = tmp_path / "killed"
         cmd = [sys.executable, "-m", "saropt", "db", "build", "--out", str(out),
                "--s2", str(inputs.s2[0]), "--dem", str(inputs.dem[0]), "--tile-size", "32",
-               "--scheduler", "local:2"]  # fmt: skip
+               *where]  # fmt: skip
         for s1 in inputs.s1:
             cmd += ["--s1", str(s1)]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -289,7 +308,7 @@ class TestDask:
         while len(list(out.glob("tiles/*/tile.json"))) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
         children = psutil.Process(proc.pid).children(recursive=True)
-        assert children  # the LocalCluster's processes
+        assert children  # the pool's or the LocalCluster's processes
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         _, alive = psutil.wait_procs(children, timeout=30)
