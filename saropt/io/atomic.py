@@ -18,17 +18,18 @@ def temporary_sibling(path: Path) -> Path:
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception, in the block or in the final rename (``path`` is a directory, say),
+    the temporary file is removed and ``path`` is untouched.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(target)
     try:
         yield tmp
+        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, target)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -132,11 +132,10 @@ class RasterWriter:
         try:
             if self._dst is not None:
                 self._dst.close()
-        finally:
             if exc_type is None:
                 os.replace(self._tmp, self.path)
-            else:
-                self._tmp.unlink(missing_ok=True)
+        finally:
+            self._tmp.unlink(missing_ok=True)  # gone already after a successful rename
             self._dst = None
 
 

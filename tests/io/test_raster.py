@@ -281,3 +281,17 @@ def test_cog_output_passes_the_cog_check_and_keeps_pixels(tmp_path: Path) -> Non
         assert src.overviews(1) == [2, 4] and src.block_shapes[0] == (512, 512)
     to_cog(plain)  # in place
     assert cog_problems(plain) == [] and not list(tmp_path.glob(".*"))
+
+
+def test_a_failed_final_rename_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from saropt.io.atomic import write_text_atomic
+
+    taken = tmp_path / "out.tif"
+    taken.mkdir()  # the output path is a directory: the rename fails
+    grid = Grid.from_origin("EPSG:32633", 500000.0, 5100000.0, 10.0, 8, 8)
+    with pytest.raises(OSError):
+        write_raster(taken, Raster(np.zeros((1, 8, 8), np.float32), grid))
+    with pytest.raises(OSError):
+        write_text_atomic(taken, "text")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tif"]
+    assert taken.is_dir() and not list(taken.iterdir())
