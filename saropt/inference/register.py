@@ -31,6 +31,7 @@ from scipy import ndimage
 from saropt.errors import BandCountError, ConfigError, GridMismatchError, NoOverlapError
 from saropt.inference.flow import FlowMethod, flow_method
 from saropt.inference.tiled import BatchPredictor, TiledOptions, predict_scene
+from saropt.io.atomic import check_output
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import RasterInfo, read_info, read_raster
 from saropt.io.sentinel import pick_optical
@@ -269,7 +270,9 @@ def register_scene(
         ConfigError, BandCountError, GridMismatchError: See :func:`estimate_flow` and
             :func:`apply_flow`.
     """
-    output = Path(output)
+    output = check_output(output, [fixed, moving, flow_in, flow_out])
+    if flow_out is not None:
+        check_output(flow_out, [fixed, moving])
     fi = read_info(fixed)
     output.parent.mkdir(parents=True, exist_ok=True)
     if tile % 4 or not 0 <= overlap < tile // 2 + 1:

@@ -41,6 +41,7 @@ import torch
 
 from saropt.errors import ConfigError
 from saropt.inference.runtime import Timings
+from saropt.io.atomic import check_output
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
 from saropt.io.raster import WindowReader, read_info
 from saropt.io.write import RasterWriter
@@ -160,7 +161,9 @@ def predict_scene(
 
     Raises:
         GridMismatchError, CRSMismatchError: The inputs are not on one grid.
+        ConfigError: ``output`` is an input or a directory (:func:`check_output`).
     """
+    check_output(output, inputs)
     opt = options or TiledOptions()
     grid = _common_grid(inputs)
     h, w = grid.shape

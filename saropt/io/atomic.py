@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from saropt.errors import ConfigError
 
 
 def temporary_sibling(path: Path) -> Path:
@@ -30,6 +32,37 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_output(output: str | os.PathLike[str], inputs: Iterable[object]) -> Path:
+    """Refuse an output path that would destroy an input or cannot be a file.
+
+    Every whole-scene command calls this before any work, so ``--out`` equal to an input
+    (which the atomic rename would silently replace) or to an existing directory stops
+    with one line instead of a lost input or a half-written result.
+
+    Args:
+        inputs: The command's input paths (``None`` entries are skipped).
+
+    Raises:
+        ConfigError: ``output`` is an existing directory, or the same file as an input.
+    """
+    out = Path(output)
+    if out.is_dir():
+        raise ConfigError(f"output {out} is a directory; give a file path, e.g. {out / 'out.tif'}")
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(str(item))
+        same = out.resolve() == src.resolve()
+        if not same and out.exists() and src.exists():
+            same = os.path.samefile(out, src)  # hard links, bind mounts
+        if same:
+            raise ConfigError(
+                f"output {out} is also an input ({src}); writing it would destroy the input: "
+                "choose another output path"
+            )
+    return out
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

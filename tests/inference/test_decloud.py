@@ -108,6 +108,13 @@ class TestDecloudCommand:
             app, [*base, "--weights", str(scene["opt_model"]), "--precision", "fp8"]
         )
         assert res.exit_code == EXIT_BAD_INPUT and "precision must be one of" in res.output
+        for victim in ("optical", "sar"):  # --out naming an input is refused, input kept
+            before = scene[victim].read_bytes()
+            args = ["decloud", "--optical", str(scene["optical"]), "--sar", str(scene["sar"]),
+                    "--weights", str(scene["sar_model"]), "--out", str(scene[victim])]  # fmt: skip
+            res = runner.invoke(app, args)
+            assert res.exit_code == EXIT_BAD_INPUT and "is also an input" in res.output
+            assert scene[victim].read_bytes() == before
         res = runner.invoke(app, [*base, "--weights", str(scene["opt_model"]), "--backend", "trt"])
         assert res.exit_code == EXIT_BAD_INPUT and "backend must be one of" in res.output
         res = runner.invoke(

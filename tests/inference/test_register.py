@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from saropt.errors import BandCountError, GridMismatchError, NoOverlapError
+from saropt.errors import BandCountError, ConfigError, GridMismatchError, NoOverlapError
 from saropt.inference.register import apply_flow, register_scene
 from saropt.io.grid import Grid
 from saropt.io.raster import Raster, read_raster
@@ -111,6 +111,17 @@ class TestRegisterScene:
         with pytest.raises(NoOverlapError, match="do not overlap"):
             register_scene(fixed, moving, tmp_path / "o.tif", method="zero")
         assert sorted(p.name for p in tmp_path.iterdir()) == ["far.tif", "fixed.tif"]
+
+    def test_outputs_that_are_inputs_are_refused(self, tmp_path: Path) -> None:
+        fixed = write_raster(tmp_path / "fixed.tif", Raster(_smooth(1), GRID, None))
+        moving = write_raster(tmp_path / "moving.tif", Raster(_smooth(1, seed=1), GRID, None))
+        kept = {p: p.read_bytes() for p in (fixed, moving)}
+        for out, flow in ((fixed, None), (moving, None), (tmp_path / "o.tif", fixed),
+                          (tmp_path / "o.tif", tmp_path / "o.tif")):  # fmt: skip
+            with pytest.raises(ConfigError, match="is also an input"):
+                register_scene(fixed, moving, out, method="zero", flow_out=flow)
+        assert {p: p.read_bytes() for p in kept} == kept
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["fixed.tif", "moving.tif"]
 
     def test_peak_memory_is_flat_in_scene_size(self, tmp_path: Path) -> None:
         peaks = {}

@@ -295,3 +295,21 @@ def test_a_failed_final_rename_leaves_no_temporary_file(tmp_path: Path) -> None:
         write_text_atomic(taken, "text")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tif"]
     assert taken.is_dir() and not list(taken.iterdir())
+
+
+def test_check_output_refuses_inputs_and_directories(tmp_path: Path) -> None:
+    import os
+
+    from saropt.errors import ConfigError
+    from saropt.io.atomic import check_output
+
+    src = tmp_path / "in.tif"
+    src.write_bytes(b"input")
+    os.link(src, tmp_path / "linked.tif")
+    for out in (src, tmp_path / "sub" / ".." / "in.tif", tmp_path / "linked.tif"):
+        with pytest.raises(ConfigError, match="is also an input"):
+            check_output(out, [None, src])
+    with pytest.raises(ConfigError, match="is a directory"):
+        check_output(tmp_path, [src])
+    assert check_output(tmp_path / "new.tif", [src, None]) == tmp_path / "new.tif"
+    assert src.read_bytes() == b"input"
