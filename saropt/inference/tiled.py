@@ -144,7 +144,7 @@ def predict_scene(
 
     Args:
         inputs: Co-registered rasters; their windows are passed to ``predict`` in order.
-        output: GeoTIFF to write (atomically).
+        output: GeoTIFF to write (atomically); never an input (:func:`check_output`).
         predict: The batch predictor.
         out_bands: Bands ``predict`` returns.
         out_dtype: Output dtype; integer outputs are rounded and clipped to its range.
@@ -160,8 +160,7 @@ def predict_scene(
         The output path.
 
     Raises:
-        GridMismatchError, CRSMismatchError: The inputs are not on one grid.
-        ConfigError: ``output`` is an input or a directory (:func:`check_output`).
+        GridMismatchError, CRSMismatchError, ConfigError: Inputs off one grid; bad output.
     """
     check_output(output, inputs)
     opt = options or TiledOptions()
