@@ -25,8 +25,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from saropt.database.plan import TILE_RECORD, DatabasePlan
-from saropt.database.tile import TileRecord, file_sha256
-from saropt.io.atomic import write_text_atomic
+from saropt.database.tile import TileRecord
+from saropt.io.atomic import file_sha256, write_text_atomic
 
 #: The flow statistics a registered tile records (pixels): mean dx, mean dy, mean and 95th
 #: percentile of the displacement's length, over pixels valid in the SAR and optical tiles.

@@ -7,7 +7,6 @@ complete, and a rerun skips it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 from saropt.database.osm_layers import OSM_LAYERS, ProjectedOsm, rasterize_osm
 from saropt.database.plan import TILE_RECORD, DatabasePlan, TilePlan
 from saropt.database.splits import Split
-from saropt.io.atomic import write_text_atomic
+from saropt.io.atomic import file_sha256, write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
 from saropt.io.raster import Raster
 from saropt.io.sentinel import linear_to_db, sar_to_power
@@ -106,11 +105,6 @@ def load_record(out: Path, tile: TilePlan) -> TileRecord | None:
 def _slope_degrees(elevation: np.ndarray, res: float) -> np.ndarray:
     dz_dy, dz_dx = np.gradient(elevation.astype(np.float64), res)
     return np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))).astype(np.float32)
-
-
-def file_sha256(path: Path) -> str:
-    """The hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _to_db(power: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ has the recorded checksum, so a killed batch resumes; a corrupt scene fails alon
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import Any
 
 from saropt.errors import ConfigError, InputNotFoundError
 from saropt.inference.runtime import Runtime
-from saropt.io.atomic import atomic_output, write_text_atomic
+from saropt.io.atomic import atomic_output, file_sha256, write_text_atomic
 from saropt.io.cluster import JobResult, Scheduler, run_jobs
 from saropt.io.raster import read_info
 from saropt.io.stac import StacScene, pick_assets, read_stac
@@ -170,14 +169,6 @@ class SceneRecord:
     error: str | None = None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_manifest(out: Path) -> dict[str, SceneRecord]:
     """The scenes a previous run recorded (none when there is no manifest).
 
@@ -198,7 +189,7 @@ def _done(out: Path, record: SceneRecord | None) -> bool:
     if record is None or record.status != "done" or not record.output:
         return False
     path = out / record.output
-    return path.is_file() and _sha256(path) == record.sha256
+    return path.is_file() and file_sha256(path) == record.sha256
 
 
 def _threads_for_worker() -> None:
@@ -368,7 +359,7 @@ def _record(
     for result in jobs:
         if result.ok:
             name, pixels, seconds = result.value
-            records[result.key] = SceneRecord("done", name, _sha256(out / name), pixels,
+            records[result.key] = SceneRecord("done", name, file_sha256(out / name), pixels,
                                               round(seconds, 3))  # fmt: skip
             summary.done.append(result.key)
         else:
