@@ -53,8 +53,18 @@ class InvalidValueError(SaroptError, ValueError):
     """An input holds values that are not allowed there (NaN, infinity, out of range)."""
 
 
+class ScaleError(InvalidValueError):
+    """An input's values are in other units than the operation takes (8-bit display
+    values for reflectance, linear power for dB)."""
+
+
 class ConfigError(SaroptError, ValueError):
     """An option or configuration value is invalid."""
+
+
+class WeightsError(ConfigError):
+    """A weights file is not one saropt wrote for the model it names (damaged or foreign
+    header, other tensors, another model's weights)."""
 
 
 class NoOverlapError(GridMismatchError):

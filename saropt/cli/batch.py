@@ -14,6 +14,7 @@ from saropt.cli.common import (
     ChannelsLastOption,
     CogOption,
     CompileOption,
+    DeviceOption,
     PrecisionOption,
     RetriesOption,
     SchedulerOption,
@@ -44,7 +45,6 @@ OutArg = Annotated[
     Path, typer.Option("--out", help="Folder of outputs (<id>.tif) and manifest.json.")
 ]
 WeightsArg = Annotated[Path, typer.Option(help="The trained network (.safetensors).")]
-DeviceOption = Annotated[str, typer.Option(help="Torch device (cpu, cuda).")]
 TileOption = Annotated[int, typer.Option(help="Tile side in pixels.", min=16)]
 OverlapOption = Annotated[int, typer.Option(help="Blended overlap in pixels.", min=0)]
 BatchOption = Annotated[int, typer.Option(help="Tiles per model call.", min=1)]

@@ -14,6 +14,7 @@ from saropt.cli.common import (
     ChannelsLastOption,
     CompileOption,
     ConfigOption,
+    DeviceOption,
     PrecisionOption,
     PrintConfigOption,
     SetOption,
@@ -37,7 +38,7 @@ def classify(
         int | None, typer.Option(help="Pixels between windows (default: half a patch).", min=1)
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Windows per model call.", min=1)] = 64,
-    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    device: DeviceOption = "cpu",
     precision: PrecisionOption = "fp32",
     channels_last: ChannelsLastOption = True,
     compile_: CompileOption = False,

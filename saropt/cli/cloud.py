@@ -13,6 +13,7 @@ from saropt.cli.common import (
     ChannelsLastOption,
     CompileOption,
     ConfigOption,
+    DeviceOption,
     PrecisionOption,
     PrintConfigOption,
     SetOption,
@@ -37,7 +38,7 @@ def decloud(
     tile: Annotated[int, typer.Option(help="Tile side in pixels.", min=16)] = 256,
     overlap: Annotated[int, typer.Option(help="Blended overlap in pixels.", min=0)] = 32,
     batch_size: Annotated[int, typer.Option(help="Tiles per model call.", min=1)] = 8,
-    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    device: DeviceOption = "cpu",
     precision: PrecisionOption = "fp32",
     channels_last: ChannelsLastOption = True,
     compile_: CompileOption = False,
@@ -103,7 +104,7 @@ def translate(
     out: Annotated[Path, typer.Option(help="Translated GeoTIFF to write.")],
     tile: Annotated[int, typer.Option(help="Tile side in pixels.", min=16)] = 256,
     overlap: Annotated[int, typer.Option(help="Blended overlap in pixels.", min=0)] = 32,
-    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    device: DeviceOption = "cpu",
 ) -> None:
     """Translate a scene optical -> SAR-like or SAR -> optical-like (the weights say which)."""
     from saropt.inference import TiledOptions, translate_scene

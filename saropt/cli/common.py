@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from saropt.errors import ConfigError, SaroptError
 
@@ -24,16 +27,53 @@ err_console = Console(stderr=True, soft_wrap=True)
 EXIT_BAD_INPUT = 2
 
 
+#: Exit code of a command stopped by something unexpected (a bug: rerun with --debug).
+EXIT_UNEXPECTED = 1
+
+#: Show tracebacks instead of one line (``saropt --debug ...`` or ``SAROPT_DEBUG=1``).
+DEBUG = os.environ.get("SAROPT_DEBUG", "") not in ("", "0")
+
+
+def set_debug(on: bool) -> None:
+    """Turn tracebacks on (``--debug``)."""
+    global DEBUG
+    DEBUG = DEBUG or on
+
+
+def fail(exc: BaseException, code: int, hint: str = "") -> NoReturn:
+    """Print an error as one line on stderr and exit with ``code``."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    line = Text.assemble(("error", "bold red"), f" ({type(exc).__name__}): {text}{hint}")
+    err_console.print(line, highlight=False)
+    raise typer.Exit(code=code)
+
+
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn saropt errors into a message and exit code 2 instead of a traceback."""
+    """One line and exit code 2 for a saropt error, or for a failure of GDAL, the system or
+    torch that :func:`saropt.io.failures.explain_failure` names; one line and exit code 1
+    with a hint to rerun with ``--debug`` for anything else; the traceback with ``--debug``."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except SaroptError as exc:
-            err_console.print(f"[bold red]error[/] ({type(exc).__name__}): {exc}", highlight=False)
-            raise typer.Exit(code=EXIT_BAD_INPUT) from None
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            fail(KeyboardInterrupt("interrupted; nothing partial was written (every output "
+                                   "appears complete or not at all)"), 130)  # fmt: skip
+        except Exception as exc:
+            if DEBUG:
+                raise
+            if isinstance(exc, SaroptError):
+                fail(exc, EXIT_BAD_INPUT)
+            from saropt.io.failures import explain_failure
+
+            known = explain_failure(exc)
+            if known is not None:
+                fail(known, EXIT_BAD_INPUT)
+            fail(exc, EXIT_UNEXPECTED, "; this is unexpected: rerun with --debug for the "
+                 "traceback, and please report it")  # fmt: skip
 
     return wrapper
 
@@ -85,6 +125,21 @@ CompileOption = Annotated[
         help="torch.compile the network first (tens of seconds; pays off on large scenes).",
     ),
 ]
+
+
+def _device(value: str) -> str:
+    from saropt.inference.runtime import check_device
+
+    try:
+        check_device(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+#: The torch device of a command's network, checked before any work.
+DeviceOption = Annotated[str, typer.Option(help="Torch device (cpu, cuda, cuda:N).",
+                                           callback=_device)]  # fmt: skip
 
 
 BackendOption = Annotated[

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from saropt.cli.common import (
     CogOption,
+    DeviceOption,
     RetriesOption,
     SchedulerOption,
     console,
@@ -92,7 +93,7 @@ def build(
             help="Registration method: pwc (default with --register), phase, gefolki or zero."
         ),
     ] = None,
-    device: Annotated[str, typer.Option(help="Device of the registration network.")] = "cpu",
+    device: DeviceOption = "cpu",
 ) -> None:
     """Put S1, S2, DEM and OSM on one grid, tile, split and catalogue them (resumable)."""
     from saropt.database.build import BuildConfig

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import click
 import typer
 from rich.table import Table
 
@@ -19,7 +20,7 @@ from saropt import __version__
 from saropt.cli.batch import batch_app
 from saropt.cli.classify import classify
 from saropt.cli.cloud import decloud, train_app, translate
-from saropt.cli.common import EXIT_BAD_INPUT, console, friendly_errors
+from saropt.cli.common import EXIT_BAD_INPUT, console, fail, friendly_errors, set_debug
 from saropt.cli.db import db_app
 from saropt.cli.match import match_app
 from saropt.cli.register import register
@@ -56,8 +57,12 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error (SAROPT_DEBUG=1 too).")
+    ] = False,
 ) -> None:
     """saropt: deep learning on SAR and optical remote-sensing images."""
+    set_debug(debug)
 
 
 def _fmt(x: float) -> str:
@@ -222,6 +227,18 @@ def demo(
     console.print(f"report: {report}")
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point."""
-    return app(args=argv)
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: runs a command and exits with its code. A usage error
+    (an unknown option, a value out of range) is one line too, exit code 2."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except click.ClickException as exc:
+        if exc.exit_code == 0:
+            raise SystemExit(0) from None
+        try:
+            fail(exc, exc.exit_code)
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+    except click.exceptions.Abort:
+        code = 130
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -11,6 +11,7 @@ from rich.table import Table
 from saropt.cli.cloud import train_app
 from saropt.cli.common import (
     ConfigOption,
+    DeviceOption,
     PrintConfigOption,
     SetOption,
     choice_list,
@@ -38,7 +39,7 @@ def register(
     tile: Annotated[int, typer.Option(help="Flow tile side (multiple of 64).", min=64)] = 512,
     overlap: Annotated[int, typer.Option(help="Tile overlap in pixels.", min=0)] = 64,
     batch_size: Annotated[int, typer.Option(help="Tiles per model call.", min=1)] = 2,
-    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    device: DeviceOption = "cpu",
 ) -> None:
     """Register a moving image (optical) onto a fixed one (SAR): dense flow by the learned
     network or a baseline, then the moving image resampled onto the fixed grid."""

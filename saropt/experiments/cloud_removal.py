@@ -20,6 +20,8 @@ from saropt.errors import ConfigError
 from saropt.experiments.config import (
     PositiveInt,
     TrainerConfig,
+    check_bands,
+    check_patch,
     config_dict,
     save_config,
 )
@@ -75,6 +77,11 @@ class CloudRemovalConfig:
     data: CloudRemovalData = field(default_factory=CloudRemovalData)
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=30))
     seed_everything: int = 0
+
+    def __post_init__(self) -> None:
+        check_bands(self.data.bands, S2_BANDS, "data.bands")
+        scene = self.data.scene_size if self.data.source == "synthetic" else None
+        check_patch(self.data.patch_size, 2**self.model.depth, "data.patch_size", scene)
 
 
 def build_task(cfg: CloudRemovalConfig) -> CloudRemovalTask:

@@ -228,3 +228,22 @@ def finished_results(out: str | Path, cfg: Any) -> dict[str, Any] | None:
         loaded: dict[str, Any] = json.loads(res.read_text())
         return loaded
     return None
+
+
+def check_bands(bands: Sequence[str], allowed: Sequence[str], key: str) -> None:
+    """Refuse an empty band list, a repeated band or one not in ``allowed`` (in a config's
+    ``__post_init__``: :func:`load_config` names the file)."""
+    unknown = [b for b in bands if b not in allowed]
+    if unknown or not bands or len(set(bands)) != len(bands):
+        raise ConfigError(f"{key}: {list(bands)} must be distinct bands of {', '.join(allowed)}"
+                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))  # fmt: skip
+
+
+def check_patch(patch: int, factor: int, key: str, scene: int | None = None) -> None:
+    """Refuse a patch side the network cannot take (not a multiple of ``factor``) or larger
+    than the scene it is cut from."""
+    if patch % factor:
+        raise ConfigError(f"{key}: {patch} is not a multiple of {factor}, which the network "
+                          f"needs; use {max(factor, patch // factor * factor)}")  # fmt: skip
+    if scene is not None and patch > scene:
+        raise ConfigError(f"{key}: {patch} is larger than the scene ({scene})")

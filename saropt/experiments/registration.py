@@ -34,6 +34,7 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
+    check_bands,
     config_dict,
     finished_results,
     save_config,
@@ -42,6 +43,7 @@ from saropt.experiments.config import (
 from saropt.experiments.fitting import fit
 from saropt.inference.flow import METHODS, FlowMethod, flow_method
 from saropt.io.atomic import write_text_atomic
+from saropt.io.sentinel import S2_BANDS
 from saropt.metrics.registration import cmr, flow_scores
 from saropt.models import save_model
 from saropt.synth import generated_pair
@@ -90,6 +92,9 @@ class RegistrationConfig:
     data: RegistrationData = field(default_factory=RegistrationData)
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=3))
     seed_everything: int = 0
+
+    def __post_init__(self) -> None:
+        check_bands(self.data.optical_bands, S2_BANDS, "data.optical_bands")
 
 
 def build_data(cfg: RegistrationConfig) -> RegistrationDataModule:

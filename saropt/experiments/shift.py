@@ -18,6 +18,7 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
+    check_bands,
     config_dict,
     save_config,
     save_results,
@@ -61,6 +62,9 @@ class ShiftConfig:
     data: ShiftData = field(default_factory=ShiftData)
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=8))
     seed_everything: int = 0
+
+    def __post_init__(self) -> None:
+        check_bands(self.data.bands, S2_BANDS, "data.bands")
 
 
 def build_shift_task(cfg: ShiftConfig) -> ShiftTask:

@@ -15,6 +15,7 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
+    check_patch,
     config_dict,
     save_config,
 )
@@ -72,6 +73,10 @@ class TranslationConfig:
     data: TranslationData = field(default_factory=TranslationData)
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=10))
     seed_everything: int = 0
+
+    def __post_init__(self) -> None:
+        scene = self.data.scene_size if self.data.source == "generated" else None
+        check_patch(self.data.patch_size, 2**self.model.depth, "data.patch_size", scene)
 
 
 def train_translation(

@@ -29,6 +29,8 @@ from saropt.experiments.config import (
     PositiveFloat,
     PositiveInt,
     TrainerConfig,
+    check_bands,
+    check_patch,
     config_dict,
     finished_results,
     save_config,
@@ -36,6 +38,7 @@ from saropt.experiments.config import (
 )
 from saropt.experiments.fitting import fit
 from saropt.io.atomic import write_text_atomic
+from saropt.io.sentinel import S2_BANDS
 from saropt.metrics.segmentation import BinaryCounts, binary_counts, utilisation_rates
 from saropt.models import DualStreamUNet, save_model
 from saropt.models.urban import Cutoff, model_heads
@@ -93,6 +96,11 @@ class UrbanConfig:
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=6))
     history_patches: int = 64
     seed_everything: int = 0
+
+    def __post_init__(self) -> None:
+        check_bands(self.data.optical_bands, S2_BANDS, "data.optical_bands")
+        scene = self.data.scene_size if self.data.source == "generated" else None
+        check_patch(self.data.patch_size, 4, "data.patch_size", scene)
 
 
 def build_data(cfg: UrbanConfig) -> UrbanDataModule:

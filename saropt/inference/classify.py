@@ -24,6 +24,7 @@ from saropt.errors import BandCountError, ConfigError
 from saropt.inference.runtime import Runtime
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
+from saropt.io.inputs import InputSpec, Kind
 from saropt.io.raster import read_info
 from saropt.io.sentinel import normalize_s1, normalize_s2
 from saropt.models import CrossModalClassifier, Modality, load_model
@@ -176,8 +177,10 @@ def classify_scene(
 
     bands = c + int(both)
     descriptions = [f"p_{n}" for n in names] + (["disagreement"] if both else []) + ["class"]
+    kinds: dict[Modality, Kind] = {"s1": "sar", "s2": "optical"}
+    specs = [InputSpec(p, f"--{m}", kinds[m], (model.channels[m],)) for m, p in given.items()]
     return predict_scene(
-        list(given.values()), output, predict, out_bands=bands, out_dtype="float32",
+        specs, output, predict, out_bands=bands, out_dtype="float32",
         options=TiledOptions(patch, patch - step, batch_size, max(2048, patch)).for_device(
             rt.device
         ),

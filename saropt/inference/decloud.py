@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,8 +14,9 @@ from saropt.errors import BandCountError, ConfigError
 from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
+from saropt.io.inputs import InputSpec, check_inputs
 from saropt.io.raster import RasterInfo, read_info
-from saropt.io.sentinel import denormalize_s2, normalize_s1, normalize_s2
+from saropt.io.sentinel import S1_BANDS, denormalize_s2, normalize_s1, normalize_s2
 from saropt.models import CloudRemovalGenerator, load_model
 
 
@@ -53,19 +55,22 @@ def decloud_scene(
         GridMismatchError: The inputs are not on one grid.
     """
     rt = runtime or Runtime(channels_last=True)
-    model, info = _load_generator(weights, optical, sar, rt.device)
+    model, info, config = _load_generator(weights, optical, sar, rt.device)
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
     opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
     opt = opt.for_device(rt.device)
-    inputs: list[PathLike] = [optical]
+    specs = [InputSpec(optical, "--optical", "optical", (model.optical_channels,),
+                       config.get("bands", []))]  # fmt: skip
     if model.uses_sar and sar is not None:
-        inputs.append(sar)
+        specs.append(InputSpec(sar, "--sar", "sar", (model.sar_channels,), S1_BANDS))
     if mask is not None:
-        inputs.append(mask)
-    predict = _predictor(model, info.nodata, mask is not None, rt, timings or Timings())
+        specs.append(InputSpec(mask, "--mask", bands=(1,)))
+    checked = check_inputs(specs)
+    scale = checked[0].scale  # 0-1 reflectance comes back as 0-1 reflectance
+    predict = _predictor(model, mask is not None, rt, timings or Timings())
     return predict_scene(
-        inputs,
+        checked,
         output,
         predict,
         out_bands=info.count,
@@ -74,14 +79,16 @@ def decloud_scene(
         nodata=info.nodata,
         descriptions=info.descriptions,
         progress=progress,
+        finish=(info.count, lambda block: block / scale) if scale != 1.0 else None,
         timings=timings,
     )
 
 
 def _load_generator(
     weights: PathLike, optical: PathLike, sar: PathLike | None, device: str
-) -> tuple[CloudRemovalGenerator, RasterInfo]:
-    """The generator in ``weights`` and the optical input's metadata, checked against it."""
+) -> tuple[CloudRemovalGenerator, RasterInfo, dict[str, Any]]:
+    """The generator in ``weights``, the optical input's metadata, checked against it, and
+    the weights' config."""
     model, config = load_model(weights, device=device)
     if not isinstance(model, CloudRemovalGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cloud-removal generator")
@@ -93,19 +100,15 @@ def _load_generator(
         )
     if model.uses_sar and sar is None:
         raise ConfigError("this model fuses SAR: pass the Sentinel-1 image (--sar)")
-    return model, info
+    return model, info, config
 
 
 def _predictor(
-    model: CloudRemovalGenerator,
-    nodata: float | None,
-    has_mask: bool,
-    runtime: Runtime,
-    timings: Timings,
+    model: CloudRemovalGenerator, has_mask: bool, runtime: Runtime, timings: Timings
 ) -> Callable[[list[np.ndarray]], np.ndarray]:
     """What :func:`predict_scene` calls on each batch of windows: (optical DN, [SAR dB],
-    [mask]) -> cloud-free DN; nodata pixels, and clear pixels when a mask is given, keep
-    their input values."""
+    [mask]) -> cloud-free DN; with a mask, clear pixels keep their input values (nodata
+    pixels are :func:`predict_scene`'s)."""
     uses_sar = model.uses_sar
     net = runtime.prepare(model, timings)
 
@@ -119,11 +122,8 @@ def _predictor(
         y = net(x, s)
         with timings.timed("denormalising"):
             out = denormalize_s2(y.numpy(), symmetric=True)
-            keep = np.zeros(raw.shape[:1] + raw.shape[2:], dtype=bool)
-            if nodata is not None:
-                keep |= np.all(raw == nodata, axis=1)
-            if has_mask:
-                keep |= arrays[-1][:, 0] == 0  # clear pixels keep their values
-            return np.where(keep[:, None], raw, out)
+            if has_mask:  # clear pixels keep their values
+                return np.where(arrays[-1][:, :1] == 0, raw, out)
+            return out
 
     return predict

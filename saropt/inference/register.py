@@ -33,6 +33,7 @@ from saropt.inference.flow import FlowMethod, flow_method
 from saropt.inference.tiled import BatchPredictor, TiledOptions, predict_scene
 from saropt.io.atomic import check_output
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
+from saropt.io.inputs import InputSpec
 from saropt.io.raster import RasterInfo, read_info, read_raster
 from saropt.io.sentinel import pick_optical
 from saropt.io.warp import footprint, read_onto_grid
@@ -156,7 +157,8 @@ def _write_flow(
     overlap: int, batch_size: int, progress: Callable[[int, int], None] | None,
 ) -> Path:  # fmt: skip
     return predict_scene(
-        [fixed, moving], output, predict, out_bands=2, out_dtype="float32",
+        [InputSpec(fixed, "--fixed"), InputSpec(moving, "--moving")], output, predict,
+        out_bands=2, out_dtype="float32",
         options=TiledOptions(tile, overlap, batch_size, max(1024, 2 * tile)),
         descriptions=("dx", "dy"), progress=progress,
     )  # fmt: skip

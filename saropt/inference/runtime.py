@@ -48,6 +48,28 @@ BACKENDS: tuple[str, ...] = ("torch", "onnx")
 TOLERANCE: dict[str, float] = {"fp32": 1e-5, "bf16": 0.05, "bf16-pure": 0.08, "fp16": 0.01}
 
 
+def check_device(device: str) -> torch.device:
+    """The torch device named ``device``, refused when it is unknown or absent here.
+
+    Raises:
+        ConfigError: Not a device name, or a CUDA/MPS device this machine lacks.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(f"unknown device '{device}' ({e}); use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device '{device}' asked for, but torch sees no CUDA device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device '{device}': only {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device '{device}' asked for, but torch sees no MPS device")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device '{device}' is not supported; use cpu, cuda or cuda:N")
+    return dev
+
+
 @dataclass
 class Timings:
     """Wall seconds per step, added up over a run (``reading``, ``model``, ``writing``...)."""
@@ -117,12 +139,7 @@ class Runtime:
             raise ConfigError(
                 f"precision must be one of {', '.join(PRECISIONS)}; got '{self.precision}'"
             )
-        try:
-            dev = torch.device(self.device)
-        except RuntimeError as e:
-            raise ConfigError(f"unknown device '{self.device}': {e}") from None
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"device '{self.device}' asked for, but torch sees no CUDA device")
+        dev = check_device(self.device)
         if self.precision == "fp16" and dev.type == "cpu":
             raise ConfigError("fp16 is for CUDA; on a CPU use fp32 (or bf16 where it is native)")
         if self.backend not in BACKENDS:

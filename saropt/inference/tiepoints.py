@@ -21,10 +21,11 @@ from affine import Affine
 from shapely.geometry import Point
 
 from saropt.errors import ConfigError, CRSMismatchError, InvalidValueError
-from saropt.io.atomic import write_text_atomic
+from saropt.io.atomic import check_output, staged_outputs, write_text_atomic
 from saropt.io.grid import Grid, PathLike, PixelWindow, iter_windows
+from saropt.io.inputs import CheckedInput, InputSpec, check_inputs, clean_window
 from saropt.io.raster import read_info, read_raster
-from saropt.io.sentinel import normalize_s1, normalize_s2
+from saropt.io.sentinel import S1_BANDS, normalize_s1, normalize_s2
 from saropt.io.vector import write_geojson
 from saropt.io.write import RasterWriter
 from saropt.models import ShiftClassifier, load_model, peak_shift
@@ -125,14 +126,17 @@ def ransac_affine(
 
 
 def _read_span(
-    path: PathLike, corners: list[tuple[int, int]], side: int
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """The float32 window covering squares of ``side`` at the given (row, col) corners, and
-    its top-left corner."""
+    source: CheckedInput, corners: list[tuple[int, int]], side: int
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """The float32 window covering squares of ``side`` at the given (row, col) corners
+    (cleaned: :func:`~saropt.io.inputs.clean_window`), its nodata mask, and its top-left
+    corner."""
     rows, cols = [r for r, _ in corners], [c for _, c in corners]
     r0, c0 = min(rows), min(cols)
     win = PixelWindow(r0, c0, max(rows) - r0 + side, max(cols) - c0 + side)
-    return read_raster(path, window=win).data.astype(np.float32), (r0, c0)
+    raw = read_raster(source.spec.path, window=win).data
+    data, missing = clean_window(raw, source, f"window {win}")
+    return data.astype(np.float32), missing, (r0, c0)
 
 
 def find_tie_points(
@@ -174,7 +178,13 @@ def find_tie_points(
     if not isinstance(net, ShiftClassifier):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a shift classifier")
     t, s = int(config["template"]), int(config["search"])
-    og, sg = read_info(optical).grid, read_info(sar).grid
+    kw = config["kwargs"]
+    opt_bands = (kw["optical_channels"],)
+    inputs = check_inputs([
+        InputSpec(optical, "--optical", "optical", opt_bands, config.get("bands", [])),
+        InputSpec(sar, "--sar", "sar", (kw.get("sar_channels", 2),), S1_BANDS),
+    ])  # fmt: skip
+    og, sg = inputs[0].info.grid, inputs[1].info.grid
     # a georeference error may scale the pixel a little (the affine model fixes that);
     # beyond 2 % the templates no longer match, and the image must be resampled first
     if og.crs != sg.crs or not np.allclose(og.res, sg.res, rtol=0.02):
@@ -186,7 +196,8 @@ def find_tie_points(
     found: list[tuple[np.ndarray, ...]] = []
     batches = range(0, len(jobs), batch_size)
     for k, b in enumerate(batches):
-        found.append(_match_batch(net, optical, sar, og, sg, jobs[b : b + batch_size], t, s))
+        chunk = jobs[b : b + batch_size]
+        found.append(_match_batch(net, inputs[0], inputs[1], og, sg, chunk, t, s))
         if progress:
             progress(k + 1, len(batches))
     opt_xy, sar_xy, conf, ratio = (np.concatenate(parts) for parts in zip(*found, strict=True))
@@ -218,14 +229,18 @@ def template_jobs(og: Grid, sg: Grid, t: int, s: int, step: int) -> list[tuple[i
 
 
 def _match_batch(
-    net: ShiftClassifier, optical: PathLike, sar: PathLike, og: Grid, sg: Grid,
+    net: ShiftClassifier, optical: CheckedInput, sar: CheckedInput, og: Grid, sg: Grid,
     chunk: list[tuple[int, ...]], t: int, s: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(optical xy, SAR xy, confidence, peak ratio) of a batch of templates. Only the
-    rectangle the batch's templates and windows span is read: memory follows the batch."""
-    opt, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
-    sar_db, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
+    rectangle the batch's templates and windows span is read: memory follows the batch.
+    A template or window with a nodata pixel gets confidence 0 (never kept)."""
+    opt, gone_o, (r0, c0) = _read_span(optical, [(r, c) for r, c, _, _ in chunk], t)
+    sar_db, gone_s, (q0, p0) = _read_span(sar, [(r, c) for _, _, r, c in chunk], s)
     opt, sar_n = normalize_s2(opt), normalize_s1(sar_db)
+    hole = np.array([gone_o[r - r0 : r - r0 + t, c - c0 : c - c0 + t].any()
+                     or gone_s[q - q0 : q - q0 + s, p - p0 : p - p0 + s].any()
+                     for r, c, q, p in chunk])  # fmt: skip
     o = torch.from_numpy(
         np.stack([opt[:, r - r0 : r - r0 + t, c - c0 : c - c0 + t] for r, c, _, _ in chunk])
     )
@@ -240,7 +255,8 @@ def _match_batch(
         opt_xy.append(og.transform @ (ocol + half_t, orow + half_t))
         # the template's centre sits at the window's centre plus the shift
         sar_xy.append(sg.transform @ (scol + centre + dx + half_t, srow + centre + dy + half_t))
-    return np.asarray(opt_xy), np.asarray(sar_xy), cf.numpy(), pr.numpy()
+    conf = np.where(hole, 0.0, cf.numpy())
+    return np.asarray(opt_xy), np.asarray(sar_xy), conf, pr.numpy()
 
 
 def fit_correction(
@@ -335,13 +351,23 @@ def correct_georeference(
 ) -> TiePoints:
     """Find tie points, then write ``tiepoints.geojson``, ``corrected.tif`` (the optical
     image with the fitted translation applied) and ``correction.json`` into ``out_dir``."""
-    import json
 
     out = Path(out_dir)
+    for name in ("tiepoints.geojson", "corrected.tif", "correction.json"):
+        check_output(out / name, [optical, sar, weights])
     tp = find_tie_points(optical, sar, weights, **kwargs)
     crs = read_info(sar).grid.crs
-    write_tie_points(tp, out / "tiepoints.geojson", crs)
-    write_corrected(optical, out / "corrected.tif", tp.correction)
+    with staged_outputs(out) as stage:  # the three files appear together or not at all
+        write_tie_points(tp, stage / "tiepoints.geojson", crs)
+        write_corrected(optical, stage / "corrected.tif", tp.correction)
+        _write_summary(tp, optical, crs, stage / "correction.json")
+    return tp
+
+
+def _write_summary(tp: TiePoints, optical: PathLike, crs: str | None, path: Path) -> None:
+    """``correction.json``: the fitted correction and how many points support it."""
+    import json
+
     px, m = offset_in_pixels_and_metres(tp.offset, read_info(optical).grid)
     summary = {
         "offset_x": tp.offset[0],
@@ -354,5 +380,4 @@ def correct_georeference(
         "inliers": int(tp.inliers.sum()),
         "crs": crs,
     }
-    write_text_atomic(out / "correction.json", json.dumps(summary, indent=2))
-    return tp
+    write_text_atomic(path, json.dumps(summary, indent=2))

@@ -27,6 +27,7 @@ whatever the overlap and whether or not the scene is a multiple of the tile.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from saropt.errors import ConfigError
 from saropt.inference.runtime import Timings
 from saropt.io.atomic import check_output
 from saropt.io.grid import Grid, PathLike, PixelWindow, check_same_grid, iter_windows
+from saropt.io.inputs import CheckedInput, InputSpec, check_inputs, clean_window
 from saropt.io.raster import WindowReader, read_info
 from saropt.io.write import RasterWriter
 
@@ -127,7 +129,7 @@ def _read_tile(reader: WindowReader, win: PixelWindow, size: int) -> np.ndarray:
 
 
 def predict_scene(
-    inputs: Sequence[PathLike],
+    inputs: Sequence[PathLike | InputSpec | CheckedInput],
     output: PathLike,
     predict: BatchPredictor,
     *,
@@ -143,7 +145,12 @@ def predict_scene(
     """Predict a whole scene tile by tile and write it as a GeoTIFF on the first input's grid.
 
     Args:
-        inputs: Co-registered rasters; their windows are passed to ``predict`` in order.
+        inputs: Co-registered rasters, with what the model takes of each
+            (:func:`~saropt.io.inputs.check_inputs` checks them first); their windows
+            are passed to ``predict`` in order, in the model's units, nodata pixels
+            filled with a typical value. Output pixels where any input is nodata are
+            nodata (``nodata``; NaN for a float output and 0 for an integer one that
+            has none), so nodata never spreads through the network.
         output: GeoTIFF to write (atomically); never an input (:func:`check_output`).
         predict: The batch predictor.
         out_bands: Bands ``predict`` returns.
@@ -161,19 +168,25 @@ def predict_scene(
 
     Raises:
         GridMismatchError, CRSMismatchError, ConfigError: Inputs off one grid; bad output.
+        BandCountError, InvalidValueError, AllNodataError, ScaleError: Bad input values
+            (:mod:`saropt.io.inputs`).
     """
-    check_output(output, inputs)
+    checked = check_inputs(inputs)
+    paths = [c.spec.path for c in checked]
+    check_output(output, paths)
     opt = options or TiledOptions()
-    grid = _common_grid(inputs)
+    grid = _common_grid(paths)
+    nodata = _output_nodata(nodata, out_dtype, checked)
     h, w = grid.shape
     windows = list(iter_windows(h, w, opt.tile, opt.overlap))
     job = _SceneJob(predict, out_bands, np.dtype(out_dtype), opt,
                     blend_weights(opt.tile, opt.overlap), h, len(windows), progress,
-                    finish[1] if finish else None, timings or Timings())  # fmt: skip
+                    finish[1] if finish else None, timings or Timings(), checked,
+                    nodata)  # fmt: skip
     written = finish[0] if finish else out_bands
     prefetch = spare_core() if opt.prefetch is None else opt.prefetch
     with ExitStack() as stack:
-        job.readers = [stack.enter_context(WindowReader(p)) for p in inputs]
+        job.readers = [stack.enter_context(WindowReader(p)) for p in paths]
         writer = stack.enter_context(
             RasterWriter(output, grid, written, job.dtype, nodata=nodata, descriptions=descriptions)
         )
@@ -186,6 +199,14 @@ def predict_scene(
         closing = time.perf_counter()  # the writer compresses the last blocks as it closes
     job.timings.add("writing", time.perf_counter() - closing)
     return Path(output)
+
+
+def _output_nodata(nodata: float | None, dtype: str, checked: list[CheckedInput]) -> float | None:
+    """The output's nodata: as asked, or, when an input can hold nodata pixels and none
+    was asked, NaN for a float output and 0 for an integer one."""
+    if nodata is not None or all(c.info.nodata is None for c in checked):
+        return nodata
+    return math.nan if np.issubdtype(np.dtype(dtype), np.floating) else 0.0
 
 
 def _common_grid(inputs: Sequence[PathLike]) -> Grid:
@@ -221,19 +242,30 @@ class _SceneJob:
     progress: Callable[[int, int], None] | None
     finish: Callable[[np.ndarray], np.ndarray] | None = None
     timings: Timings = field(default_factory=Timings)
+    inputs: list[CheckedInput] = field(default_factory=list)  # one per reader
+    nodata: float | None = None  # written where any input is nodata
     readers: list[WindowReader] = field(default_factory=list)  # one per input, kept open
     reader: ThreadPoolExecutor | None = None  # reads ahead when prefetching
     writer: ThreadPoolExecutor | None = None  # writes behind when prefetching
     done: int = 0
     writes: list[Future[None]] = field(default_factory=list)
 
-    def read_batch(self, batch: list[PixelWindow]) -> list[np.ndarray]:
-        """Every input's windows of a batch, stacked (N, C_i, T, T)."""
+    def read_batch(self, batch: list[PixelWindow]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Every input's windows of a batch, stacked (N, C_i, T, T) and cleaned
+        (:func:`clean_window`), and where any input is nodata (N, T, T)."""
         with self.timings.timed("reading"):
             t = self.opt.tile
-            return [np.stack([_read_tile(r, win, t) for win in batch]) for r in self.readers]
+            arrays, missing = [], np.zeros((len(batch), t, t), dtype=bool)
+            where = f"the {len(batch)} window(s) from row {batch[0].row}, col {batch[0].col}"
+            for r, c in zip(self.readers, self.inputs, strict=True):
+                data, gone = clean_window(np.stack([_read_tile(r, w, t) for w in batch]), c, where)
+                arrays.append(data)
+                missing |= gone
+            return arrays, missing
 
-    def batches(self, batches: list[list[PixelWindow]]) -> Iterator[list[np.ndarray]]:
+    def batches(
+        self, batches: list[list[PixelWindow]]
+    ) -> Iterator[tuple[list[np.ndarray], np.ndarray]]:
         """The batches' arrays in order; with a pool, the next one is read while the
         caller works on the current one."""
         if self.reader is None:
@@ -248,9 +280,13 @@ class _SceneJob:
                 arrays = ahead.pop(0).result()
             yield arrays
 
-    def predict_batch(self, batch: list[PixelWindow], arrays: list[np.ndarray]) -> np.ndarray:
-        """The predictor's (N, out_bands, T, T) float64 output for a batch, checked."""
+    def predict_batch(
+        self, batch: list[PixelWindow], read: tuple[list[np.ndarray], np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The predictor's (out_bands, T, T) float64 output for each window of a batch,
+        checked, with the window's nodata mask."""
         t = self.opt.tile
+        arrays, missing = read
         with self.timings.timed("predicting"):
             pred = np.asarray(self.predict(arrays), dtype=np.float64)
         if pred.shape != (len(batch), self.out_bands, t, t):
@@ -260,17 +296,26 @@ class _SceneJob:
         self.done += len(batch)
         if self.progress:
             self.progress(self.done, self.total)
-        return pred
+        return list(zip(pred, missing, strict=True))
 
     def blend(
-        self, win: PixelWindow, pred: np.ndarray, acc: np.ndarray, wsum: np.ndarray, left: int
+        self,
+        win: PixelWindow,
+        tile: tuple[np.ndarray, np.ndarray],
+        acc: np.ndarray,
+        wsum: np.ndarray,
+        gone: np.ndarray,
+        left: int,
     ) -> None:
-        """Add a tile's prediction, weighted, to the strip's accumulators."""
+        """Add a tile's prediction, weighted, to the strip's accumulators, and its nodata
+        pixels to the strip's nodata mask."""
+        pred, missing = tile
         with self.timings.timed("blending"):
             hh, ww = win.height, win.width
             cols = slice(win.col - left, win.col - left + ww)
             acc[:, :hh, cols] += pred[:, :hh, :ww] * self.weight[:hh, :ww]
             wsum[:hh, cols] += self.weight[:hh, :ww]
+            gone[:hh, cols] |= missing[:hh, :ww]
 
     def write(self, writer: RasterWriter, value: np.ndarray, win: PixelWindow) -> None:
         """Write a finished block, in the writer thread when there is one (at most two
@@ -304,13 +349,14 @@ class _SceneJob:
         starts = sorted(strips)
         acc = np.zeros((self.out_bands, t, right - left))  # rows [top, top + t), [left, right)
         wsum = np.zeros((t, right - left))
+        gone = np.zeros((t, right - left), dtype=bool)  # nodata in some input
         # batches run across strips (always full but for the panel's last one, which
         # matters to a compiled model); predictions of a later strip's tiles wait here
         order = [win for r0 in starts for win in strips[r0]]
         bs = self.opt.batch_size
         batches = [order[b : b + bs] for b in range(0, len(order), bs)]
         arrays = self.batches(batches)
-        pending: dict[int, np.ndarray] = {}  # index in order -> prediction
+        pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # index in order -> tile
         predicted = 0
         first = 0  # index in order of the current strip's first tile
         top = 0
@@ -323,23 +369,31 @@ class _SceneJob:
                 pending.update(zip(range(predicted, predicted + len(batch)), pred, strict=True))
                 predicted += len(batch)
             for i in range(first, end):
-                self.blend(order[i], pending.pop(i), acc, wsum, left)
+                self.blend(order[i], pending.pop(i), acc, wsum, gone, left)
             first = end
             # rows above the next strip are final: write the panel's own columns of them
             rows = (starts[k + 1] if k + 1 < len(starts) else self.height) - top
-            core = slice(c0 - left, c1 - left)
-            with self.timings.timed("blending"):
-                value = acc[:, :rows, core] / wsum[None, :rows, core]
-                if self.finish is not None:
-                    value = self.finish(value)
-                if np.issubdtype(self.dtype, np.integer):
-                    info = np.iinfo(self.dtype)
-                    value = np.clip(np.rint(value), info.min, info.max)
-                value = value.astype(self.dtype)
+            value = self.final(acc, wsum, gone, rows, slice(c0 - left, c1 - left))
             self.write(writer, value, PixelWindow(top, c0, rows, c1 - c0))
-            keep = t - rows
-            acc[:, :keep] = acc[:, rows:].copy()
-            acc[:, keep:] = 0.0
-            wsum[:keep] = wsum[rows:].copy()
-            wsum[keep:] = 0.0
+            for a in (acc, wsum, gone):  # move the accumulators down
+                a[..., : t - rows, :] = a[..., rows:, :].copy()
+                a[..., t - rows :, :] = 0
             top += rows
+
+    def final(
+        self, acc: np.ndarray, wsum: np.ndarray, gone: np.ndarray, rows: int, core: slice
+    ) -> np.ndarray:
+        """The output of the accumulators' first ``rows`` rows and ``core`` columns: the
+        blended prediction, finished, in the output dtype, nodata where an input is."""
+        with self.timings.timed("blending"):
+            value = acc[:, :rows, core] / wsum[None, :rows, core]
+            if self.finish is not None:
+                value = self.finish(value)
+            if np.issubdtype(self.dtype, np.integer):
+                info = np.iinfo(self.dtype)
+                value = np.clip(np.rint(value), info.min, info.max)
+            value = value.astype(self.dtype)
+            missing = gone[:rows, core]
+            if self.nodata is not None and missing.any():
+                value[:, missing] = self.nodata
+            return value

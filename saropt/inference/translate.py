@@ -12,6 +12,7 @@ import torch
 from saropt.errors import BandCountError, ConfigError
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
+from saropt.io.inputs import InputSpec, Kind
 from saropt.io.raster import read_info
 from saropt.io.sentinel import (
     S1_BANDS,
@@ -100,8 +101,10 @@ def translate_scene(
         return translate_array(model, direction, arrays[0], device=device, optical_scale=scale)
 
     sar_out = direction == "opt2sar"
+    kind: Kind = "optical" if sar_out else "sar"
+    spec = InputSpec(source, "--input", kind, (model.in_channels,), quantification=scale)
     return predict_scene(
-        [source],
+        [spec],
         output,
         predict,
         out_bands=model.out_channels,

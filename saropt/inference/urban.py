@@ -23,8 +23,9 @@ from saropt.errors import BandCountError, ConfigError
 from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
+from saropt.io.inputs import InputSpec
 from saropt.io.raster import read_info
-from saropt.io.sentinel import S2_BANDS, normalize_s1, normalize_s2
+from saropt.io.sentinel import S1_BANDS, S2_BANDS, normalize_s1, normalize_s2
 from saropt.metrics.segmentation import THRESHOLD
 from saropt.models import load_model
 from saropt.models.urban import model_heads
@@ -105,8 +106,10 @@ def urban_scene(
 
     out_bands = 1 + (len(heads) if branches else 0)
     names = ["urban_probability", "urban"] + ([f"p_{h}" for h in heads] if branches else [])
+    specs = [InputSpec(s1, "--s1", "sar", (2,), S1_BANDS),
+             InputSpec(s2, "--s2", "optical", (len(bands), len(S2_BANDS)), bands)]  # fmt: skip
     return predict_scene(
-        [s1, s2], output, predict, out_bands=out_bands, out_dtype="float32",
+        specs, output, predict, out_bands=out_bands, out_dtype="float32",
         options=TiledOptions(tile, overlap, batch_size, max(2048, tile)).for_device(rt.device),
         descriptions=names, progress=progress, finish=(out_bands + 1, finish), timings=timings,
     )  # fmt: skip

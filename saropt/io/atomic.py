@@ -44,6 +44,25 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def staged_outputs(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``folder``; the files written there move into
+    ``folder`` when the block succeeds, so a set of outputs appears together; on an
+    exception the staging folder is removed and ``folder`` keeps what it had."""
+    import shutil
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    stage = target / f".staging-{uuid.uuid4().hex[:12]}"
+    stage.mkdir()
+    try:
+        yield stage
+        for item in sorted(stage.iterdir()):
+            os.replace(item, target / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def check_output(output: str | os.PathLike[str], inputs: Iterable[object]) -> Path:
     """Refuse an output path that would destroy an input or cannot be a file.
 
@@ -55,11 +74,13 @@ def check_output(output: str | os.PathLike[str], inputs: Iterable[object]) -> Pa
         inputs: The command's input paths (``None`` entries are skipped).
 
     Raises:
-        ConfigError: ``output`` is an existing directory, or the same file as an input.
+        ConfigError: ``output`` is an existing directory, or the same file as an input,
+            or its folder cannot be written.
     """
     out = Path(output)
     if out.is_dir():
         raise ConfigError(f"output {out} is a directory; give a file path, e.g. {out / 'out.tif'}")
+    check_writable(out.parent)
     for item in inputs:
         if item is None:
             continue
@@ -73,6 +94,26 @@ def check_output(output: str | os.PathLike[str], inputs: Iterable[object]) -> Pa
                 "choose another output path"
             )
     return out
+
+
+def check_writable(folder: str | os.PathLike[str]) -> Path:
+    """Refuse a folder that is a file or that this user cannot create files in (the
+    nearest existing ancestor is judged when it does not exist yet).
+
+    Raises:
+        ConfigError: Not a folder, or not writable.
+    """
+    target = Path(folder)
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"{probe} is a file, so {target} cannot be an output folder; "
+                          "choose another path")  # fmt: skip
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write to {probe} (permission denied); choose an output "
+                          "folder you can write to")  # fmt: skip
+    return target
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -216,6 +216,22 @@ def check_values(
         )
 
 
+def read_pixels(src: Any, path: PathLike, **kwargs: Any) -> np.ndarray:
+    """``src.read(**kwargs)``, with a read failure named as a damaged file.
+
+    Raises:
+        CorruptRasterError: GDAL cannot decode the pixels (truncated or damaged file).
+    """
+    try:
+        data: np.ndarray = src.read(**kwargs)
+    except RasterioIOError as exc:
+        raise CorruptRasterError(
+            f"'{path}' opens but its pixels cannot be read ({exc}); the file is probably "
+            "truncated or damaged: copy or download it again"
+        ) from exc
+    return data
+
+
 def _checked_window(window: PixelWindow, height: int, width: int, path: PathLike) -> Window:
     """The rasterio window of a pixel window that must lie inside the raster.
 
@@ -270,13 +286,7 @@ def read_raster(
         if window is not None:
             rio_window = _checked_window(window, src.height, src.width, path)
             grid = grid.window(window)
-        try:
-            data = src.read(idx, window=rio_window)
-        except RasterioIOError as exc:
-            raise CorruptRasterError(
-                f"'{path}' opens but its pixels cannot be read ({exc}); the file is probably "
-                "truncated or damaged: copy or download it again"
-            ) from exc
+        data = read_pixels(src, path, indexes=idx, window=rio_window)
         raster = Raster(
             data=data,
             grid=grid,
@@ -320,14 +330,7 @@ class WindowReader:
         if self._src is None:
             raise RuntimeError("WindowReader.read called outside its `with` block")
         win = _checked_window(window, self._src.height, self._src.width, self.path)
-        try:
-            data: np.ndarray = self._src.read(window=win)
-        except RasterioIOError as exc:
-            raise CorruptRasterError(
-                f"'{self.path}' opens but its pixels cannot be read ({exc}); the file is "
-                "probably truncated or damaged: copy or download it again"
-            ) from exc
-        return data
+        return read_pixels(self._src, self.path, window=win)
 
 
 def read_decimated(path: PathLike, factor: int, *, bands: Sequence[int] | None = None) -> Raster:
