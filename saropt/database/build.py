@@ -42,7 +42,7 @@ from saropt.database.plan import (
 from saropt.database.register import TilePass, run_tile_pass
 from saropt.database.splits import SPLITS, assign_splits
 from saropt.database.tile import TileRecord, build_tile, load_record
-from saropt.errors import ConfigError, JobsFailedError
+from saropt.errors import AllNodataError, ConfigError, JobsFailedError
 from saropt.io.atomic import write_text_atomic
 from saropt.io.cluster import JobResult, Scheduler, die_with_parent, parse_scheduler, run_jobs
 from saropt.io.osm import read_osm
@@ -70,7 +70,11 @@ def _check_same_plan(out: Path, summary: dict[str, Any]) -> None:
     saved = out / PLAN_NAME
     if not saved.exists():
         return
-    previous = json.loads(saved.read_text())
+    try:
+        previous = json.loads(saved.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"'{saved}' is damaged ({exc}); delete it and rerun: tiles "
+                          "whose files match their tile.json are kept") from None  # fmt: skip
     # a setting added after the database was built held its default then (sar_units: "db")
     defaults = {k: v for k, v in asdict(BuildConfig()).items() if k not in previous["config"]}
     previous["config"] = {**json.loads(json.dumps(defaults, default=str)), **previous["config"]}
@@ -137,7 +141,7 @@ def _project_osm(plan: DatabasePlan) -> ProjectedOsm | None:
 
 
 def _build_missing(
-    plan: DatabasePlan, out: Path, records: dict[str, TileRecord],
+    plan: DatabasePlan, osm: ProjectedOsm | None, out: Path, records: dict[str, TileRecord],
     progress: Callable[[int, int], None] | None, **where: Any,
 ) -> None:  # fmt: skip
     """Build the plan's tiles that ``records`` lacks, adding their records to it.
@@ -150,7 +154,7 @@ def _build_missing(
     if progress:
         progress(len(records), total)
     failed: dict[str, str] = {}
-    for result in run_tiles(plan, _project_osm(plan), todo, out, **where):
+    for result in run_tiles(plan, osm, todo, out, **where):
         if result.ok:
             records[result.key] = result.value
         else:
@@ -159,6 +163,20 @@ def _build_missing(
             progress(len(records), total)
     if failed:
         raise JobsFailedError("tiles", failed)
+
+
+def _discard(out: Path, plan: DatabasePlan, fresh: bool) -> None:
+    """Remove what an empty build wrote: the tiles' folders, and the plan if this run made
+    it (then the folder too, when nothing else is left in it)."""
+    import shutil
+
+    for t in plan.tiles:
+        shutil.rmtree(out / "tiles" / t.id, ignore_errors=True)
+    for folder in (out / "tiles", out):
+        if folder == out and fresh:
+            (out / PLAN_NAME).unlink(missing_ok=True)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def build_database(
@@ -203,11 +221,18 @@ def build_database(
     _check_same_plan(out, summary)
     if register is not None:
         register.check(plan)
+    osm = _project_osm(plan)  # a bad OSM file stops here, before anything is written
+    fresh = not (out / PLAN_NAME).exists()
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / PLAN_NAME, json.dumps(summary, indent=2))
     records = {t.id: rec for t in plan.tiles if (rec := load_record(out, t)) is not None}
-    _build_missing(plan, out, records, progress, workers=workers, scheduler=spec,
+    _build_missing(plan, osm, out, records, progress, workers=workers, scheduler=spec,
                    client=client, retries=retries)  # fmt: skip
+    if not any(r.status == "built" for r in records.values()):
+        _discard(out, plan, fresh)
+        raise AllNodataError(f"no tile holds {cfg.min_valid:.0%} valid pixels in every "
+                             "modality, so the database would be empty; check the inputs' "
+                             "nodata and footprints, or lower --min-valid")  # fmt: skip
     if register is not None:
         in_order = [records[t.id] for t in plan.tiles]
         records.update(run_tile_pass(out, in_order, register, key, register_progress))

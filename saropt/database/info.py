@@ -12,7 +12,7 @@ import numpy as np
 
 from saropt.database.plan import INDEX_NAME, PLAN_NAME
 from saropt.database.splits import SPLITS
-from saropt.errors import InputNotFoundError
+from saropt.errors import ConfigError, InputNotFoundError
 from saropt.io.raster import read_decimated
 from saropt.io.sentinel import S2_BANDS, TRUE_COLOUR, band_indices
 
@@ -45,7 +45,12 @@ def load_plan(db: str | Path) -> dict[str, Any]:
     Raises:
         InputNotFoundError: ``db`` is not a built database.
     """
-    plan: dict[str, Any] = json.loads(_database_file(db, PLAN_NAME).read_text())
+    path = _database_file(db, PLAN_NAME)
+    try:
+        plan: dict[str, Any] = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"'{path}' is damaged ({exc}); delete it and rerun `saropt db "
+                          "build` with the same inputs (built tiles are kept)") from None  # fmt: skip
     return plan
 
 

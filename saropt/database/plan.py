@@ -32,6 +32,7 @@ from saropt import __version__
 from saropt.database.splits import Split, assign_splits
 from saropt.errors import ConfigError, CRSMismatchError, GridMismatchError
 from saropt.io.grid import Grid, PixelWindow, iter_windows
+from saropt.io.inputs import InputSpec, check_inputs
 from saropt.io.raster import read_info, read_raster
 from saropt.io.sentinel import S1_BANDS, S2_BANDS, S2_QUANTIFICATION, SAR_UNITS, SarUnits
 from saropt.io.warp import ResamplingName, footprint
@@ -325,12 +326,22 @@ def _resampling(path: Path, grid: Grid) -> ResamplingName:
     return "average" if src_res * 1.5 < grid.res[0] else "bilinear"
 
 
+def _input_specs(inputs: DatabaseInputs) -> list[InputSpec]:
+    """Every raster input, for :func:`saropt.io.inputs.check_inputs` (values of any units:
+    finite, not all nodata, readable)."""
+    groups = (("--s1", inputs.s1), ("--s2", inputs.s2), ("--dem", inputs.dem),
+              ("--s2-cloud-mask", inputs.s2_cloud_masks))  # fmt: skip
+    return [InputSpec(p, role) for role, paths in groups for p in paths or ()]
+
+
 def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
     """Resolve grid, common footprint, tiles and splits.
 
     Raises:
         ConfigError: No S1 or S2 input, or bad settings.
         GridMismatchError: The inputs share no footprint.
+        InvalidValueError, AllNodataError, CorruptRasterError: A bad input raster
+            (:func:`saropt.io.inputs.check_inputs`).
     """
     if not inputs.s1 or not inputs.s2:
         raise ConfigError("a database needs at least one Sentinel-1 and one Sentinel-2 raster")
@@ -342,6 +353,9 @@ def plan_database(inputs: DatabaseInputs, config: BuildConfig) -> DatabasePlan:
     if config.sar_units not in SAR_UNITS:
         raise ConfigError(f"unknown SAR units {config.sar_units!r}; choose from "
                           f"{', '.join(SAR_UNITS)}")  # fmt: skip
+    if config.resolution is not None and not config.resolution > 0:
+        raise ConfigError(f"resolution must be a positive pixel size; got {config.resolution}")
+    check_inputs(_input_specs(inputs))
     sar_bands = sar_band_names(inputs.s1, config.sar_units)
     s2 = _least_cloudy(inputs.s2, inputs.s2_cloud_masks)
     full = _target_grid(s2, config)

@@ -18,6 +18,7 @@ import numpy as np
 from saropt.database.osm_layers import OSM_LAYERS, ProjectedOsm, rasterize_osm
 from saropt.database.plan import TILE_RECORD, DatabasePlan, TilePlan
 from saropt.database.splits import Split
+from saropt.errors import InvalidValueError
 from saropt.io.atomic import file_sha256, write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
 from saropt.io.raster import Raster
@@ -180,6 +181,12 @@ def build_tile(
     removed first, so a resumed build leaves the same files as an uninterrupted one.
     """
     layers, valid = tile_layers(plan, osm, tile)
+    for name, raster in layers.items():  # the input check judged a sample; this, all
+        if np.isinf(raster.data).any():
+            raise InvalidValueError(
+                f"tile {tile.id}: its {name} layer holds infinite values "
+                "(from an input); fill them in the input and rerun"
+            )
     w = tile.window
     frac = float(valid.mean())
     record = TileRecord(

@@ -126,11 +126,17 @@ def _type_name(cls: type, key: str) -> str:
     return re.sub(r"\b(typing|builtins|jsonargparse\.typing)\.", "", str(tp))
 
 
-def _message(error: Exception, cls: type, source: str) -> str:
+def _message(error: Exception, cls: type, source: str, overrides: Sequence[str] = ()) -> str:
     text = " ".join(str(error).split())
+
+    def origin(key: str) -> str:  # the --set that gave the key, else the file
+        given = [o for o in overrides if o.split("=", 1)[0].strip() == key]
+        return f"--set {given[-1]}" if given else source
+
     found = re.search(r'Parser key "config\.([\w.]+)"', text)
     if found:
         key = found.group(1)
+        source = origin(key)
         expected = _type_name(cls, key)
         checked = re.search(r"Input should be (.*?) \[type=.*?input_value=(.*?),", text)
         if checked:
@@ -142,7 +148,7 @@ def _message(error: Exception, cls: type, source: str) -> str:
     unknown = re.search(r"does not accept (?:nested key|option) '?([\w.]+)'?", text)
     if unknown:
         key = unknown.group(1)
-        return f"{key}: unknown key (in {source}); see `--print-config` for the valid keys"
+        return f"{key}: unknown key (in {origin(key)}); see `--print-config` for the valid keys"
     return f"{text} (in {source})"
 
 
@@ -181,7 +187,7 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequenc
         parsed = parser.parse_object({"config": data})
         cfg: C = parser.instantiate(parsed).config
     except Exception as exc:  # jsonargparse's ArgumentError, or a __post_init__ check
-        raise ConfigError(_message(exc, cls, source)) from None
+        raise ConfigError(_message(exc, cls, source, overrides)) from None
     return cfg
 
 

@@ -10,6 +10,7 @@ onto the target only once it is complete, so a failure never leaves a half-writt
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
 from saropt.errors import (
@@ -132,7 +133,9 @@ def open_dataset(path: PathLike) -> Any:
     if p.is_dir():
         raise NotARasterError(f"'{p}' is a directory, not a raster file; name a GeoTIFF inside it")
     try:
-        return rasterio.open(p)
+        with warnings.catch_warnings():  # a PNG or JPEG has no georeference: read_info says so
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(p)
     except RasterioIOError as exc:
         raise NotARasterError(
             f"'{p}' is not a raster GDAL can read ({exc}); give a GeoTIFF or another GDAL "
@@ -341,7 +344,8 @@ def read_decimated(path: PathLike, factor: int, *, bands: Sequence[int] | None =
     with open_dataset(path) as src:
         idx = band_indexes(src.count, bands, path)
         h, w = max(1, src.height // factor), max(1, src.width // factor)
-        data = src.read(idx, out_shape=(len(idx), h, w), resampling=Resampling.average)
+        data = read_pixels(src, path, indexes=idx, out_shape=(len(idx), h, w),
+                           resampling=Resampling.average)  # fmt: skip
         t = src.transform @ Affine.scale(src.width / w, src.height / h)
         grid = Grid(crs_string(src.crs), Affine(*t[:6]), w, h)
         return Raster(data, grid, src.nodata, tuple(src.descriptions[i - 1] for i in idx))

@@ -11,7 +11,7 @@ import numpy as np
 import rasterio
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioIOError, WarpOperationError
 from rasterio.warp import reproject as _rio_reproject
 
 from saropt.errors import (
@@ -111,7 +111,7 @@ def read_onto_grid(
                 dst_nodata=nodata,
                 resampling=Resampling[resampling],
             )
-        except RasterioIOError as exc:
+        except (RasterioIOError, WarpOperationError) as exc:
             raise CorruptRasterError(
                 f"'{path}' opens but its pixels cannot be read ({exc}); the file is probably "
                 "truncated or damaged: copy or download it again"
