@@ -49,8 +49,10 @@ def load_plan(db: str | Path) -> dict[str, Any]:
     try:
         plan: dict[str, Any] = json.loads(path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"'{path}' is damaged ({exc}); delete it and rerun `saropt db "
-                          "build` with the same inputs (built tiles are kept)") from None  # fmt: skip
+        raise ConfigError(
+            f"'{path}' is damaged ({exc}); delete it and rerun `saropt db "
+            "build` with the same inputs (built tiles are kept)"
+        ) from None
     return plan
 
 
