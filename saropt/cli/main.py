@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.table import Table
 
@@ -232,13 +231,13 @@ def main(argv: list[str] | None = None) -> None:
     (an unknown option, a value out of range) is one line too, exit code 2."""
     try:
         code = app(args=argv, standalone_mode=False)
-    except click.ClickException as exc:
-        if exc.exit_code == 0:
-            raise SystemExit(0) from None
-        try:
-            fail(exc, exc.exit_code)
-        except click.exceptions.Exit as done:
-            code = done.exit_code
-    except click.exceptions.Abort:
+    except typer.TyperException as exc:  # click's usage errors, as typer bundles click
+        code = int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+        if code:
+            try:
+                fail(exc, code)
+            except typer.Exit:
+                pass
+    except typer.Abort:
         code = 130
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -43,7 +43,7 @@ from saropt.database.register import TilePass, run_tile_pass
 from saropt.database.splits import SPLITS, assign_splits
 from saropt.database.tile import TileRecord, build_tile, load_record
 from saropt.errors import AllNodataError, ConfigError, JobsFailedError
-from saropt.io.atomic import write_text_atomic
+from saropt.io.atomic import check_writable, write_text_atomic
 from saropt.io.cluster import JobResult, Scheduler, die_with_parent, parse_scheduler, run_jobs
 from saropt.io.osm import read_osm
 
@@ -215,7 +215,7 @@ def build_database(
     cfg = config or BuildConfig()
     spec = scheduler if isinstance(scheduler, Scheduler) else parse_scheduler(scheduler)
     key = register.key() if register is not None else {}  # bad weights fail before work
-    out = Path(out)
+    out = check_writable(out)
     plan = plan_database(inputs, cfg)
     summary = plan.summary()
     _check_same_plan(out, summary)

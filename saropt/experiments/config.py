@@ -23,7 +23,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from jsonargparse import ArgumentParser
 
 from saropt.errors import ConfigError
-from saropt.io.atomic import write_text_atomic
+from saropt.io.atomic import check_writable, write_text_atomic
 
 __all__ = [
     "NonNegativeInt",
@@ -126,17 +126,19 @@ def _type_name(cls: type, key: str) -> str:
     return re.sub(r"\b(typing|builtins|jsonargparse\.typing)\.", "", str(tp))
 
 
+def _origin(key: str, source: str, overrides: Sequence[str]) -> str:
+    """Where a key's value came from: the --set that gave it, else the file."""
+    given = [o for o in overrides if o.split("=", 1)[0].strip() == key]
+    return f"--set {given[-1]}" if given else source
+
+
 def _message(error: Exception, cls: type, source: str, overrides: Sequence[str] = ()) -> str:
     text = " ".join(str(error).split())
-
-    def origin(key: str) -> str:  # the --set that gave the key, else the file
-        given = [o for o in overrides if o.split("=", 1)[0].strip() == key]
-        return f"--set {given[-1]}" if given else source
 
     found = re.search(r'Parser key "config\.([\w.]+)"', text)
     if found:
         key = found.group(1)
-        source = origin(key)
+        source = _origin(key, source, overrides)
         expected = _type_name(cls, key)
         checked = re.search(r"Input should be (.*?) \[type=.*?input_value=(.*?),", text)
         if checked:
@@ -148,7 +150,8 @@ def _message(error: Exception, cls: type, source: str, overrides: Sequence[str] 
     unknown = re.search(r"does not accept (?:nested key|option) '?([\w.]+)'?", text)
     if unknown:
         key = unknown.group(1)
-        return f"{key}: unknown key (in {origin(key)}); see `--print-config` for the valid keys"
+        where = _origin(key, source, overrides)
+        return f"{key}: unknown key (in {where}); see `--print-config` for the valid keys"
     return f"{text} (in {source})"
 
 
@@ -188,7 +191,37 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequenc
         cfg: C = parser.instantiate(parsed).config
     except Exception as exc:  # jsonargparse's ArgumentError, or a __post_init__ check
         raise ConfigError(_message(exc, cls, source, overrides)) from None
+    _check_bounds(cfg, "", lambda key: _origin(key, source, overrides))
     return cfg
+
+
+def _check_bounds(cfg: Any, prefix: str, where: Any) -> None:
+    """Check every field's ``Annotated`` bounds (Gt, Ge, Lt, Le) again, section by section:
+    jsonargparse leaves them unchecked in some dataclasses, and a negative epoch count or a
+    batch of 0 must never reach training."""
+    hints = typing.get_type_hints(type(cfg), include_extras=True)
+    for f in dataclasses.fields(cfg):
+        value, key = getattr(cfg, f.name), f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _check_bounds(value, f"{key}.", where)
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        for rule in getattr(hints.get(f.name), "__metadata__", ()):
+            bad = next((f"{op} {getattr(rule, b)}" for op, b, ok in _RULES
+                        if isinstance(rule, ok) and not _holds(value, op, getattr(rule, b))),
+                       None)  # fmt: skip
+            if bad:
+                raise ConfigError(f"{key}: got {value}, should be {bad} (in {where(key)})")
+
+
+_RULES = (("greater than", "gt", Gt), ("at least", "ge", Ge), ("less than", "lt", Lt),
+          ("at most", "le", Le))  # fmt: skip
+
+
+def _holds(value: float, op: str, bound: float) -> bool:
+    return {"greater than": value > bound, "at least": value >= bound,
+            "less than": value < bound, "at most": value <= bound}[op]  # fmt: skip
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:
@@ -222,8 +255,12 @@ def save_results(results: dict[str, Any], out: str | Path) -> Path:
 
 
 def save_config(cfg: Any, out: str | Path) -> Path:
-    """Write the resolved config to ``out/config.yaml`` (atomically); returns the path."""
-    return write_text_atomic(Path(out) / CONFIG_NAME, dump_config(cfg))
+    """Write the resolved config to ``out/config.yaml`` (atomically); returns the path.
+
+    Raises:
+        ConfigError: ``out`` is a file, or a folder this user cannot write to.
+    """
+    return write_text_atomic(check_writable(out) / CONFIG_NAME, dump_config(cfg))
 
 
 def finished_results(out: str | Path, cfg: Any) -> dict[str, Any] | None:

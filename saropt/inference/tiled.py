@@ -64,7 +64,7 @@ class TiledOptions:
         tile: Tile side in pixels (a multiple of what the model needs).
         overlap: Pixels shared by neighbouring tiles; blended.
         batch_size: Tiles per model call.
-        panel: Columns written per pass; bounds memory on wide scenes.
+        panel: Columns written per pass; bounds memory on wide scenes (at least a tile).
         prefetch: Read the next batch and write finished rows in background threads;
             ``None``: only when a CPU core is free of torch's threads (see
             :meth:`for_device` for GPU models).
@@ -77,16 +77,13 @@ class TiledOptions:
     prefetch: bool | None = None
 
     def __post_init__(self) -> None:
-        if (
-            self.tile < 8
-            or not 0 <= self.overlap < self.tile // 2 + 1
-            or self.batch_size < 1
-            or self.panel < self.tile
-        ):
+        if self.tile < 8 or not 0 <= self.overlap < self.tile // 2 + 1 or self.batch_size < 1:
             raise ConfigError(
-                "need tile >= 8, 0 <= overlap <= tile / 2, batch_size >= 1 and "
-                f"panel >= tile; got {self}"
+                "need --tile >= 8, 0 <= --overlap <= tile / 2 and --batch-size >= 1; got "
+                f"tile {self.tile}, overlap {self.overlap}, batch size {self.batch_size}"
             )
+        if self.panel < self.tile:  # a panel holds at least one tile's columns
+            object.__setattr__(self, "panel", self.tile)
 
     def for_device(self, device: str) -> TiledOptions:
         """These options for a model on ``device``: with ``prefetch`` left to its default,
