@@ -30,13 +30,13 @@ EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 
 #: Show tracebacks instead of one line (``saropt --debug ...`` or ``SAROPT_DEBUG=1``).
-DEBUG = os.environ.get("SAROPT_DEBUG", "") not in ("", "0")
+DEBUG = False
 
 
 def set_debug(on: bool) -> None:
-    """Turn tracebacks on (``--debug``)."""
+    """Tracebacks on for this run with ``--debug`` or the ``SAROPT_DEBUG`` variable."""
     global DEBUG
-    DEBUG = DEBUG or on
+    DEBUG = on or os.environ.get("SAROPT_DEBUG", "") not in ("", "0")
 
 
 def fail(exc: BaseException, code: int, hint: str = "") -> NoReturn:

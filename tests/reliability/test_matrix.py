@@ -21,11 +21,6 @@ Paths = dict[str, Path]
 Argv = Callable[[Paths, Path], list[str]]
 
 
-@pytest.fixture(scope="session")
-def good(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    return w.build_world(tmp_path_factory.mktemp("world"))
-
-
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Exit code and stderr of ``saropt ARGV`` run in this process."""
     capsys.readouterr()
