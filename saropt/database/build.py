@@ -198,9 +198,8 @@ def build_database(
         retries: Further attempts of a tile whose build raised before it is reported.
         progress: Called with (tiles done, tiles in total) after each tile.
         register: A pass run on every built tile after the build, in this process
-            (:class:`saropt.inference.register_tiles.TileRegistration` registers each
-            tile's optical image onto its SAR mean); tiles that hold its result are
-            skipped.
+            (:class:`saropt.inference.register_tiles.TileRegistration`: each tile's optical
+            image onto its SAR mean); tiles that hold its result are skipped.
         register_progress: Called with (tiles registered, tiles to register).
 
     Returns:
@@ -208,7 +207,7 @@ def build_database(
 
     Raises:
         ConfigError: Bad settings, or ``out`` holds a database of other inputs/settings.
-        BandCountError: The registration network takes other bands than the tiles hold.
+        BandCountError, InvalidValueError, AllNodataError: Bad inputs; or no tile built.
         JobsFailedError: Tiles that failed after their retries, by id; the others are
             built, the index and catalog are not written, and a rerun retries those.
     """

@@ -22,11 +22,12 @@ from typing import Any
 
 from saropt.errors import ConfigError, InputNotFoundError
 from saropt.inference.runtime import Runtime
-from saropt.io.atomic import atomic_output, file_sha256, write_text_atomic
+from saropt.io.atomic import atomic_output, check_writable, file_sha256, write_text_atomic
 from saropt.io.cluster import JobResult, Scheduler, run_jobs
 from saropt.io.raster import read_info
 from saropt.io.stac import StacScene, pick_assets, read_stac
 from saropt.io.write import to_cog
+from saropt.models import check_weights
 
 MANIFEST = "manifest.json"
 #: The manifest is rewritten at most this often (and at the end): rewriting it after each
@@ -143,7 +144,10 @@ def _from_csv(path: Path, cmd: Command) -> list[Scene]:
             rows = list(csv.DictReader(f))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{path} is not a CSV scene list ({exc})") from None
-    columns = set(rows[0]) if rows else set()
+    if not rows:
+        raise ConfigError(f"{path} lists no scene: give a header row (id, inputs) and a row "
+                          "per scene")  # fmt: skip
+    columns = set(rows[0])
     if "id" not in columns:
         raise ConfigError(f"{path} needs an 'id' column (the name of each scene's output)")
     scenes = []
@@ -324,7 +328,9 @@ def run_batch(
     """
     if command not in COMMANDS:
         raise ConfigError(f"batch command must be one of {', '.join(COMMANDS)}; got {command!r}")
-    out = Path(out)
+    if settings.weights is not None:  # bad weights stop the batch, not each scene
+        check_weights(settings.weights)
+    out = check_writable(out)
     out.mkdir(parents=True, exist_ok=True)
     records = load_manifest(out)
     summary = BatchSummary()

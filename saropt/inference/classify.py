@@ -148,14 +148,13 @@ def classify_scene(
             patch.
         batch_size: Windows per model call.
         runtime: Device, precision, layout and compilation (default: the CPU, fp32,
-            channels_last, 1.5x faster than NCHW for a ResNet-50 branch in
-            `benchmarks/classification.py`).
+            channels_last: `benchmarks/classification.py`).
 
     Raises:
         ConfigError: No input, or weights that are not a cross-modal classifier, or a
             modality the weights were not trained on.
-        BandCountError: An input with other bands than the model takes.
-        GridMismatchError, CRSMismatchError: The two inputs are not on one grid.
+        BandCountError, GridMismatchError, InvalidValueError, ScaleError: Inputs the
+            model cannot take (:mod:`saropt.io.inputs`).
     """
     pairs: list[tuple[Modality, PathLike | None]] = [("s1", s1), ("s2", s2)]
     given: dict[Modality, PathLike] = {m: p for m, p in pairs if p}

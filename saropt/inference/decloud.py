@@ -35,7 +35,8 @@ def decloud_scene(
     """Predict the cloud-free image of a scene of any size, tile by tile.
 
     Args:
-        optical: Cloudy Sentinel-2 GeoTIFF (digital numbers x10000, the model's bands).
+        optical: Cloudy Sentinel-2 GeoTIFF, the model's bands (x10000, or 0-1 reflectance,
+            written back as it came).
         sar: Sentinel-1 VV/VH dB GeoTIFF on the same grid (not needed by an Opt-cGAN).
         weights: ``generator.safetensors`` written by training.
         output: Cloud-free GeoTIFF to write, in the optical input's dtype, nodata and band
@@ -50,16 +51,13 @@ def decloud_scene(
             adds ``normalising``, ``model`` and ``denormalising``).
 
     Raises:
-        BandCountError: The optical image has other bands than the model.
         ConfigError: A SAR model got no SAR image.
-        GridMismatchError: The inputs are not on one grid.
+        BandCountError, GridMismatchError, InvalidValueError, AllNodataError, ScaleError:
+            Inputs the model cannot take (:mod:`saropt.io.inputs`).
     """
     rt = runtime or Runtime(channels_last=True)
     model, info, config = _load_generator(weights, optical, sar, rt.device)
-    opt = options or TiledOptions()
-    tile = -(-opt.tile // model.factor) * model.factor
-    opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
-    opt = opt.for_device(rt.device)
+    opt = _tiling(options or TiledOptions(), model.factor).for_device(rt.device)
     specs = [InputSpec(optical, "--optical", "optical", (model.optical_channels,),
                        config.get("bands", []))]  # fmt: skip
     if model.uses_sar and sar is not None:
@@ -82,6 +80,12 @@ def decloud_scene(
         finish=(info.count, lambda block: block / scale) if scale != 1.0 else None,
         timings=timings,
     )
+
+
+def _tiling(opt: TiledOptions, factor: int) -> TiledOptions:
+    """The tile rounded up to a multiple of ``factor``, the overlap at most half of it."""
+    tile = -(-opt.tile // factor) * factor
+    return replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
 
 
 def _load_generator(

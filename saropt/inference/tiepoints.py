@@ -159,8 +159,8 @@ def find_tie_points(
         sar: Sentinel-1 VV/VH dB GeoTIFF, the geometric reference, same CRS and pixel size.
         weights: A trained shift classifier (``shift_classifier.safetensors``).
         step: Pixels between template centres.
-        min_confidence: Keep matches whose confidence reaches this.
-        min_peak_ratio: ...and whose peak ratio reaches this.
+        min_confidence, min_peak_ratio: Keep matches whose confidence and peak ratio
+            reach these (a template touching nodata has confidence 0).
         tolerance_px: RANSAC inlier distance, in pixels.
         model: ``"translation"`` (a shifted georeference) or ``"affine"`` (also rotated,
             scaled or sheared; needs 3 confident matches or more).
@@ -170,7 +170,7 @@ def find_tie_points(
     Raises:
         CRSMismatchError: The images have other CRSs or pixel sizes (beyond 2 %).
         ConfigError: The weights are not a shift classifier.
-        InvalidValueError: No confident match.
+        InvalidValueError: No confident match; bad inputs (:mod:`saropt.io.inputs`).
     """
     if model not in ("translation", "affine"):
         raise ConfigError(f"model must be translation or affine; got {model!r}")
@@ -178,20 +178,8 @@ def find_tie_points(
     if not isinstance(net, ShiftClassifier):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a shift classifier")
     t, s = int(config["template"]), int(config["search"])
-    kw = config["kwargs"]
-    opt_bands = (kw["optical_channels"],)
-    inputs = check_inputs([
-        InputSpec(optical, "--optical", "optical", opt_bands, config.get("bands", [])),
-        InputSpec(sar, "--sar", "sar", (kw.get("sar_channels", 2),), S1_BANDS),
-    ])  # fmt: skip
+    inputs = _checked_inputs(optical, sar, config)
     og, sg = inputs[0].info.grid, inputs[1].info.grid
-    # a georeference error may scale the pixel a little (the affine model fixes that);
-    # beyond 2 % the templates no longer match, and the image must be resampled first
-    if og.crs != sg.crs or not np.allclose(og.res, sg.res, rtol=0.02):
-        raise CRSMismatchError(
-            f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
-            "optical image onto the SAR grid's CRS and pixel size first"
-        )
     jobs = template_jobs(og, sg, t, s, step)
     found: list[tuple[np.ndarray, ...]] = []
     batches = range(0, len(jobs), batch_size)
@@ -205,6 +193,26 @@ def find_tie_points(
     tp.kept = (tp.confidence >= min_confidence) & (tp.peak_ratio >= min_peak_ratio)
     fit_correction(tp, tolerance_px * sg.res[0], model)
     return tp
+
+
+def _checked_inputs(optical: PathLike, sar: PathLike, config: dict[str, Any]) -> list[CheckedInput]:
+    """The optical and SAR images, checked against what the shift classifier takes and
+    against each other (one CRS, pixel sizes within 2 %)."""
+    kw = config["kwargs"]
+    bands = config.get("bands", [])
+    inputs = check_inputs([
+        InputSpec(optical, "--optical", "optical", (kw["optical_channels"],), bands),
+        InputSpec(sar, "--sar", "sar", (kw.get("sar_channels", 2),), S1_BANDS),
+    ])  # fmt: skip
+    og, sg = inputs[0].info.grid, inputs[1].info.grid
+    # a georeference error may scale the pixel a little (the affine model fixes that);
+    # beyond 2 % the templates no longer match, and the image must be resampled first
+    if og.crs != sg.crs or not np.allclose(og.res, sg.res, rtol=0.02):
+        raise CRSMismatchError(
+            f"optical ({og.crs}, {og.res}) and SAR ({sg.crs}, {sg.res}) differ; resample the "
+            "optical image onto the SAR grid's CRS and pixel size first"
+        )
+    return inputs
 
 
 def template_jobs(og: Grid, sg: Grid, t: int, s: int, step: int) -> list[tuple[int, ...]]:

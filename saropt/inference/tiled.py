@@ -142,37 +142,26 @@ def predict_scene(
     """Predict a whole scene tile by tile and write it as a GeoTIFF on the first input's grid.
 
     Args:
-        inputs: Co-registered rasters, with what the model takes of each
-            (:func:`~saropt.io.inputs.check_inputs` checks them first); their windows
-            are passed to ``predict`` in order, in the model's units, nodata pixels
-            filled with a typical value. Output pixels where any input is nodata are
-            nodata (``nodata``; NaN for a float output and 0 for an integer one that
-            has none), so nodata never spreads through the network.
+        inputs: Co-registered rasters, checked by :func:`~saropt.io.inputs.check_inputs`;
+            their windows reach ``predict`` in order, in the model's units, nodata filled.
+            Where any input is nodata the output is ``nodata`` (NaN or 0 when None).
         output: GeoTIFF to write (atomically); never an input (:func:`check_output`).
         predict: The batch predictor.
         out_bands: Bands ``predict`` returns.
         out_dtype: Output dtype; integer outputs are rounded and clipped to its range.
         options: Tile size, overlap and batch size.
-        nodata: Output nodata value to record.
+        nodata: Output nodata value to record (see ``inputs``).
         descriptions: Output band descriptions.
         progress: Called with (tiles done, tiles in total).
-        finish: ``(bands written, function)``: the function maps the blended prediction
-            (out_bands, rows, cols) of each block to the bands written (an argmax class
-            band appended to probabilities, say); ``descriptions`` then name those.
-
-    Returns:
-        The output path.
+        finish: ``(bands written, function)`` mapping each blended block (out_bands,
+            rows, cols) to the bands written (probabilities and their argmax, say).
 
     Raises:
         GridMismatchError, CRSMismatchError, ConfigError: Inputs off one grid; bad output.
-        BandCountError, InvalidValueError, AllNodataError, ScaleError: Bad input values
-            (:mod:`saropt.io.inputs`).
+        BandCountError, InvalidValueError, AllNodataError, ScaleError: Bad input values.
     """
-    checked = check_inputs(inputs)
-    paths = [c.spec.path for c in checked]
-    check_output(output, paths)
+    checked, grid = _checked(inputs, output)
     opt = options or TiledOptions()
-    grid = _common_grid(paths)
     nodata = _output_nodata(nodata, out_dtype, checked)
     h, w = grid.shape
     windows = list(iter_windows(h, w, opt.tile, opt.overlap))
@@ -183,7 +172,7 @@ def predict_scene(
     written = finish[0] if finish else out_bands
     prefetch = spare_core() if opt.prefetch is None else opt.prefetch
     with ExitStack() as stack:
-        job.readers = [stack.enter_context(WindowReader(p)) for p in paths]
+        job.readers = [stack.enter_context(WindowReader(c.spec.path)) for c in checked]
         writer = stack.enter_context(
             RasterWriter(output, grid, written, job.dtype, nodata=nodata, descriptions=descriptions)
         )
@@ -196,6 +185,16 @@ def predict_scene(
         closing = time.perf_counter()  # the writer compresses the last blocks as it closes
     job.timings.add("writing", time.perf_counter() - closing)
     return Path(output)
+
+
+def _checked(
+    inputs: Sequence[PathLike | InputSpec | CheckedInput], output: PathLike
+) -> tuple[list[CheckedInput], Grid]:
+    """The inputs checked, on one grid, and the output path checked against them."""
+    checked = check_inputs(inputs)
+    paths = [c.spec.path for c in checked]
+    check_output(output, paths)
+    return checked, _common_grid(paths)
 
 
 def _output_nodata(nodata: float | None, dtype: str, checked: list[CheckedInput]) -> float | None:

@@ -21,7 +21,7 @@ from saropt.models.registry import create_model, list_models, register
 from saropt.models.resnet import ResNet, resnet18, resnet50
 from saropt.models.urban import DualStreamUNet, UrbanUNet, fused_probability
 from saropt.models.vaegan import VariationalSARGenerator
-from saropt.models.weights import load_model, read_config, save_model
+from saropt.models.weights import check_weights, load_model, read_config, save_model
 
 __all__ = [
     "MODALITIES",
@@ -38,6 +38,7 @@ __all__ = [
     "TwoStreamDescriptor",
     "UrbanUNet",
     "VariationalSARGenerator",
+    "check_weights",
     "create_model",
     "fused_probability",
     "list_models",

@@ -124,6 +124,21 @@ _DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16,
            "BOOL": torch.bool, "U8": torch.uint8}  # fmt: skip
 
 
+def check_weights(path: str | os.PathLike[str]) -> tuple[dict[str, Any], nn.Module]:
+    """Check a weights file without reading its tensors: its header, the model it names
+    (built on the meta device, so nothing is allocated) and its tensor index; returns the
+    config and that meta model.
+
+    Raises:
+        InputNotFoundError: No such file.
+        WeightsError: Not saropt weights, or a header and tensors that do not agree.
+    """
+    config = read_config(path)
+    model = _build_on_meta(config, Path(path))
+    _check_tensors(model, Path(path))
+    return config, model
+
+
 def load_model(
     path: str | os.PathLike[str], *, device: str | torch.device = "cpu"
 ) -> tuple[nn.Module, dict[str, Any]]:
@@ -138,8 +153,6 @@ def load_model(
         InputNotFoundError: No such file.
         WeightsError: Not saropt weights, or a header and tensors that do not agree.
     """
-    config = read_config(path)
-    model = _build_on_meta(config, Path(path))
-    _check_tensors(model, Path(path))
+    config, model = check_weights(path)
     model.load_state_dict(load_file(str(path), device=str(device)), assign=True)
     return model.to(device).eval(), config

@@ -67,6 +67,10 @@ COMMANDS: dict[str, Argv] = {
     "tiepoints": lambda p, o: ["match", "tiepoints", "--sar", p["s1"], "--optical", p["s2"],
                                "--weights", p["w_tiepoints"], "--out", o, "--step", "24",
                                "--min-confidence", "0", "--min-peak-ratio", "0"],
+    "eval": lambda p, o: ["match", "eval", "--weights", p["w_tiepoints"], "--out", o,
+                          "--scene-size", "128"],
+    "batch": lambda p, o: ["batch", "decloud", "--scenes", p["scenes"], "--weights",
+                           p["w_decloud"], "--out", o, "--tile", "64"],
     "db": lambda p, o: ["db", "build", "--out", o, "--s1", p["s1"], "--s2", p["s2"], "--dem",
                         p["dem"], "--tile-size", "64"],
 }  # fmt: skip
@@ -228,7 +232,8 @@ WEIGHTS_PROBLEMS: dict[str, Callable[[Path, Path], Path]] = {
     "unknown_model": w.unknown_model,
     "other_tensors": w.other_tensors,
 }
-LOADERS = ["decloud", "translate", "classify", "urban", "tiepoints"]
+LOADERS = ["decloud", "translate", "classify", "urban", "tiepoints", "eval", "batch"]
+WEIGHTS_OF = {"eval": "tiepoints", "batch": "decloud"}
 
 
 @pytest.mark.parametrize("command", LOADERS)
@@ -242,10 +247,11 @@ def test_hostile_weights_are_refused_before_a_model_is_built(
     built: list[str] = []
     real = weights.load_file
     monkeypatch.setattr(weights, "load_file", lambda *a, **k: built.append("read") or real(*a, **k))
-    bad = WEIGHTS_PROBLEMS[problem](good[f"w_{command}"], tmp_path)
+    key = f"w_{WEIGHTS_OF.get(command, command)}"
+    bad = WEIGHTS_PROBLEMS[problem](good[key], tmp_path)
     out = tmp_path / "out"
     errors = ("InputNotFoundError",) if problem == "missing" else ("WeightsError",)
-    refused(COMMANDS[command]({**good, f"w_{command}": bad}, out), errors, out, capsys)
+    refused(COMMANDS[command]({**good, key: bad}, out), errors, out, capsys)
     assert built == []  # no tensor was read, nothing allocated for the header's model
 
 
@@ -334,3 +340,22 @@ def test_db_info_names_a_damaged_database(
               "no_index": "InputNotFoundError"}  # fmt: skip
     refused(["db", "info", db, "--quicklook", tmp_path / "q" / "q.png"], (errors[damage],),
             tmp_path / "q", capsys)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [(None, "InputNotFoundError"), ("", "ConfigError"), ("id,optical,sar\n", "ConfigError"),
+     ("name,optical\na,s2.tif\n", "ConfigError"), ("id,optical\n../x,s2.tif\n", "ConfigError"),
+     (b"\x89PNG\x00\x80", "ConfigError")],
+)  # fmt: skip
+def test_bad_scene_lists_are_refused(
+    content: str | bytes | None, error: str, good: Paths, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    scenes = tmp_path / "scenes.csv"
+    if isinstance(content, bytes):
+        scenes.write_bytes(content)
+    elif content is not None:
+        scenes.write_text(content)
+    out = tmp_path / "out"
+    refused(COMMANDS["batch"]({**good, "scenes": scenes}, out), (error,), out, capsys)

@@ -60,6 +60,9 @@ def build_world(root: Path) -> dict[str, Path]:
         ),
         "dem": write_raster(root / "dem.tif", Raster(s.dem[None], s.grid, None, ("dem",))),
     }
+    scenes = root / "scenes.csv"
+    scenes.write_text("id,optical,sar\nsmall,s2.tif,s1.tif\n")
+    paths["scenes"] = scenes
     torch.manual_seed(0)
     for command, (name, kwargs, extra) in MODELS.items():
         model = create_model(name, **kwargs)
