@@ -14,9 +14,9 @@ named error, what cannot be meant:
 Optical reflectance stored as 0-1 floats is accepted: :attr:`CheckedInput.scale` says by
 how much to multiply it to get the digital numbers the models take.
 
-The values are judged on a sample (nearest-neighbour, at most :data:`SAMPLE` pixels a
-side; GDAL reads overviews when the file has them), so the check costs little on a whole
-scene; the tiled prediction checks every window it reads again
+The values are judged on a sample (the whole raster up to 1024^2 pixels; else an overview
+when the file has them, or 16 of its blocks spread over it), so the check costs little on
+a whole scene; the tiled prediction checks every window it reads again
 (:func:`clean_window`), so a bad pixel the sample missed still stops the run before its
 output appears. Only when the sample holds no valid pixel is the whole file read, to tell
 an all-nodata input from a mostly empty one.
@@ -37,8 +37,11 @@ from saropt.errors import AllNodataError, BandCountError, InvalidValueError, Sca
 from saropt.io.grid import PathLike
 from saropt.io.raster import RasterInfo, open_dataset, read_info, read_pixels, valid_mask
 
-#: Pixels per side of the sample an input's values are judged on.
-SAMPLE = 256
+#: Pixels per side of the largest input judged whole, and of an overview sample.
+SAMPLE = 1024
+
+#: Blocks an input without overviews is sampled in.
+BLOCKS = 16
 
 #: What an input holds: Sentinel-2-like reflectance, SAR backscatter in dB, or anything.
 Kind = Literal["optical", "sar", "any"]
@@ -135,10 +138,22 @@ def check_input(spec: InputSpec) -> CheckedInput:
 
 
 def _sample(path: PathLike, info: RasterInfo) -> np.ndarray:
-    """At most SAMPLE x SAMPLE pixels of every band, nearest neighbour."""
-    h, w = min(info.grid.height, SAMPLE), min(info.grid.width, SAMPLE)
+    """Pixels of every band to judge the input on, (C, H, W): the whole raster when it
+    holds at most SAMPLE^2 pixels; else its first overview's nearest-neighbour reduction
+    when it has overviews; else :data:`BLOCKS` of its blocks spread over the file, every
+    fourth pixel of each kept (GDAL decodes whole blocks, so a spread sample would decode
+    them all)."""
     with open_dataset(path) as src:
-        return read_pixels(src, path, out_shape=(info.count, h, w), resampling=Resampling.nearest)
+        if src.height * src.width <= SAMPLE * SAMPLE:
+            return read_pixels(src, path)
+        if src.overviews(1):
+            h, w = min(src.height, SAMPLE), min(src.width, SAMPLE)
+            return read_pixels(src, path, out_shape=(src.count, h, w),
+                               resampling=Resampling.nearest)  # fmt: skip
+        blocks = [win for _, win in src.block_windows(1)]
+        picked = blocks[:: max(1, len(blocks) // BLOCKS)][:BLOCKS]
+        parts = [read_pixels(src, path, window=win)[:, ::4, ::4] for win in picked]
+        return np.concatenate([p.reshape(src.count, 1, -1) for p in parts], axis=2)
 
 
 def _any_valid(path: PathLike, nodata: float | None) -> bool:
