@@ -41,7 +41,8 @@ def set_debug(on: bool) -> None:
 
 def fail(exc: BaseException, code: int, hint: str = "") -> NoReturn:
     """Print an error as one line on stderr and exit with ``code``."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    message = getattr(exc, "format_message", None)  # click's usage errors name the option
+    text = " ".join((message() if callable(message) else str(exc)).split()) or type(exc).__name__
     line = Text.assemble(("error", "bold red"), f" ({type(exc).__name__}): {text}{hint}")
     err_console.print(line, highlight=False)
     raise typer.Exit(code=code)

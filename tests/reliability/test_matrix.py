@@ -359,3 +359,18 @@ def test_bad_scene_lists_are_refused(
         scenes.write_text(content)
     out = tmp_path / "out"
     refused(COMMANDS["batch"]({**good, "scenes": scenes}, out), (error,), out, capsys)
+
+
+@pytest.mark.parametrize("command", [*WHOLE_SCENE, "tiepoints", "db"])
+def test_an_output_folder_without_write_permission_is_refused(
+    command: str, good: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import saropt.io.atomic as atomic
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    # the tests run as root, whom chmod does not stop: the check is what is tested
+    monkeypatch.setattr(atomic.os, "access", lambda p, mode: Path(p) != locked)
+    line = refused(COMMANDS[command](good, locked / "out"), ("ConfigError",), locked, capsys)
+    assert "permission denied" in line
