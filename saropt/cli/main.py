@@ -178,10 +178,15 @@ def clouds(
     """Cloud a clear optical GeoTIFF with Perlin clouds and haze, or a real probability map."""
     import numpy as np
 
+    from saropt.io.atomic import check_output
     from saropt.io.grid import check_same_grid
     from saropt.io.raster import Raster, read_raster
     from saropt.io.write import write_raster
     from saropt.transforms import add_clouds, apply_cloud_probability
+
+    for target in (output, mask):
+        if target is not None:
+            check_output(target, [input, probability])
 
     names = [b.strip() for b in bands.split(",")] if bands else None
     clear = read_raster(

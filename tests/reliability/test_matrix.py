@@ -71,6 +71,8 @@ COMMANDS: dict[str, Argv] = {
                           "--scene-size", "128"],
     "batch": lambda p, o: ["batch", "decloud", "--scenes", p["scenes"], "--weights",
                            p["w_decloud"], "--out", o, "--tile", "64"],
+    "clouds": lambda p, o: ["clouds", p["s2"], o / "o.tif", "--coverage", "0.3", "--mask",
+                            o / "mask.tif"],
     "db": lambda p, o: ["db", "build", "--out", o, "--s1", p["s1"], "--s2", p["s2"], "--dem",
                         p["dem"], "--tile-size", "64"],
 }  # fmt: skip
@@ -84,6 +86,7 @@ ROLES: dict[str, dict[str, tuple[str, bool]]] = {
     "register": {"s1": ("any", False), "s2_4": ("any", False)},  # resampled onto one grid
     "tiepoints": {"s1": ("sar", False), "s2": ("optical", False)},
     "db": {"s1": ("any", False), "s2": ("any", False), "dem": ("any", False)},
+    "clouds": {"s2": ("any", False)},
 }
 
 #: bad input -> the error classes its one line may name
@@ -113,7 +116,7 @@ def _input_cases() -> list[tuple[str, str, str]]:
     for command, roles in ROLES.items():
         for key, (kind, gridded) in roles.items():
             problems = list(FILE_PROBLEMS)
-            if command not in ("register", "db"):  # these take any band count
+            if command not in ("register", "db", "clouds"):  # these take any band count
                 problems.append("extra_band")
             if gridded:
                 problems += list(GRID_PROBLEMS)
@@ -374,3 +377,16 @@ def test_an_output_folder_without_write_permission_is_refused(
     monkeypatch.setattr(atomic.os, "access", lambda p, mode: Path(p) != locked)
     line = refused(COMMANDS[command](good, locked / "out"), ("ConfigError",), locked, capsys)
     assert "permission denied" in line
+
+
+@pytest.mark.parametrize("which", ["output", "mask"])
+def test_clouds_never_overwrites_its_input(
+    which: str, good: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    victim = Path(w.copy_of(good["s2"], tmp_path))
+    before = victim.read_bytes()
+    out = tmp_path / "out"
+    argv = COMMANDS["clouds"]({**good, "s2": victim}, out)
+    argv[2 if which == "output" else argv.index("--mask") + 1] = str(victim)
+    refused(argv, ("ConfigError",), out, capsys)
+    assert victim.read_bytes() == before
