@@ -121,24 +121,26 @@ def all_nodata(good: Path, d: Path) -> Path:
     return _variant(good, d, "all_nodata.tif", gone)
 
 
-def nan_patch(good: Path, d: Path) -> Path:
-    def holes(r: Raster) -> Raster:
-        f = _float(r, None)
+def _patch(good: Path, d: Path, name: str, value: float, nodata: float | None) -> Path:
+    """A float copy with a 10 x 10 patch of ``value``, declaring ``nodata``."""
+
+    def patched(r: Raster) -> Raster:
+        f = _float(r, nodata)
         data = f.data.copy()
-        data[:, 40:50, 40:50] = np.nan
+        data[:, 40:50, 40:50] = value
         return f.with_data(data)
 
-    return _variant(good, d, "nan_patch.tif", holes)
+    return _variant(good, d, name, patched)
+
+
+def nan_patch(good: Path, d: Path) -> Path:
+    """NaN that the file does not declare as nodata."""
+    return _patch(good, d, "nan_patch.tif", np.nan, None)
 
 
 def inf_patch(good: Path, d: Path) -> Path:
-    def infinite(r: Raster) -> Raster:
-        f = _float(r, float("nan"))
-        data = f.data.copy()
-        data[:, 40:50, 40:50] = np.inf
-        return f.with_data(data)
-
-    return _variant(good, d, "inf_patch.tif", infinite)
+    """Infinity, in a file whose nodata is NaN."""
+    return _patch(good, d, "inf_patch.tif", np.inf, float("nan"))
 
 
 def other_crs(good: Path, d: Path) -> Path:
