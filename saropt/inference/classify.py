@@ -20,12 +20,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from saropt.errors import BandCountError, ConfigError
+from saropt.errors import ConfigError
 from saropt.inference.runtime import Runtime
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
-from saropt.io.inputs import InputSpec, Kind
-from saropt.io.raster import read_info
+from saropt.io.inputs import CheckedInput, InputSpec, Kind, check_inputs
 from saropt.io.sentinel import normalize_s1, normalize_s2
 from saropt.models import CrossModalClassifier, Modality, load_model
 
@@ -81,19 +80,19 @@ def prepare_branches(
 
 def _check_inputs(
     model: CrossModalClassifier, config: dict[str, object], given: dict[Modality, PathLike]
-) -> None:
+) -> list[CheckedInput]:
+    """The inputs checked against the modalities and bands the weights were trained on."""
     trained = list(config.get("modalities") or ["s1", "s2"])  # type: ignore[call-overload]
-    for m, path in given.items():
+    for m in given:
         if m not in trained:
             raise ConfigError(
                 f"these weights were trained on {', '.join(trained)} only; they cannot "
                 f"classify --{m}"
             )
-        count = read_info(path).count
-        if count != model.channels[m]:
-            raise BandCountError(
-                f"'{path}' has {count} bands; the model takes {model.channels[m]} for {m}"
-            )
+    kinds: dict[Modality, Kind] = {"s1": "sar", "s2": "optical"}
+    return check_inputs(
+        [InputSpec(p, f"--{m}", kinds[m], (model.channels[m],)) for m, p in given.items()]
+    )
 
 
 def _window(config: dict[str, Any], stride: int | None) -> tuple[int, int]:
@@ -164,7 +163,7 @@ def classify_scene(
     model, config = load_model(weights, device=rt.device)
     if not isinstance(model, CrossModalClassifier):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cross-modal classifier")
-    _check_inputs(model, config, given)
+    checked = _check_inputs(model, config, given)  # before the network is prepared
     patch, step = _window(config, stride)
     names = list(config.get("class_names") or [f"class_{k + 1}" for k in range(model.classes)])
     c, both = model.classes, len(given) == 2
@@ -176,10 +175,8 @@ def classify_scene(
 
     bands = c + int(both)
     descriptions = [f"p_{n}" for n in names] + (["disagreement"] if both else []) + ["class"]
-    kinds: dict[Modality, Kind] = {"s1": "sar", "s2": "optical"}
-    specs = [InputSpec(p, f"--{m}", kinds[m], (model.channels[m],)) for m, p in given.items()]
     return predict_scene(
-        specs, output, predict, out_bands=bands, out_dtype="float32",
+        checked, output, predict, out_bands=bands, out_dtype="float32",
         options=TiledOptions(patch, patch - step, batch_size, max(2048, patch)).for_device(
             rt.device
         ),

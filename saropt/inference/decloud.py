@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from saropt.errors import BandCountError, ConfigError
+from saropt.errors import ConfigError
 from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
@@ -97,11 +97,6 @@ def _load_generator(
     if not isinstance(model, CloudRemovalGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cloud-removal generator")
     info = read_info(optical)
-    if info.count != model.optical_channels:
-        raise BandCountError(
-            f"'{optical}' has {info.count} bands but the model was trained on "
-            f"{model.optical_channels} ({', '.join(config.get('bands', []))}); give those bands"
-        )
     if model.uses_sar and sar is None:
         raise ConfigError("this model fuses SAR: pass the Sentinel-1 image (--sar)")
     return model, info, config

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from saropt.errors import BandCountError, ConfigError
+from saropt.errors import ConfigError
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
 from saropt.io.inputs import InputSpec, Kind
-from saropt.io.raster import read_info
 from saropt.io.sentinel import (
     S1_BANDS,
     S2_QUANTIFICATION,
@@ -85,11 +84,6 @@ def translate_scene(
     if not isinstance(model, TranslationGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a translation generator")
     direction = config.get("direction", "opt2sar")
-    info = read_info(source)
-    if info.count != model.in_channels:
-        raise BandCountError(
-            f"'{source}' has {info.count} bands; this {direction} model takes {model.in_channels}"
-        )
     opt = options or TiledOptions()
     tile = -(-opt.tile // model.factor) * model.factor
     opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))

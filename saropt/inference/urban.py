@@ -19,12 +19,11 @@ import numpy as np
 import torch
 
 from saropt.datasets.urban_datamodule import select_optical
-from saropt.errors import BandCountError, ConfigError
+from saropt.errors import ConfigError
 from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
-from saropt.io.inputs import InputSpec
-from saropt.io.raster import read_info
+from saropt.io.inputs import CheckedInput, InputSpec, check_inputs
 from saropt.io.sentinel import S1_BANDS, S2_BANDS, normalize_s1, normalize_s2
 from saropt.metrics.segmentation import THRESHOLD
 from saropt.models import load_model
@@ -36,8 +35,9 @@ URBAN_MODELS: tuple[str, ...] = ("dual_stream_unet", "urban_unet")
 
 def _check_inputs(
     s1: PathLike, s2: PathLike, weights: PathLike, config: dict[str, Any], tile: int, overlap: int
-) -> tuple[str, ...]:
-    """The model's optical bands, once the weights, tiling and band counts are checked."""
+) -> tuple[tuple[str, ...], list[CheckedInput]]:
+    """The model's optical bands and the inputs, once the weights, tiling and inputs
+    (:func:`~saropt.io.inputs.check_inputs`) are checked."""
     if config["model"] not in URBAN_MODELS:
         raise ConfigError(f"'{weights}' holds a {config['model']}, not an urban network "
                           "(train one with saropt train urban)")  # fmt: skip
@@ -45,13 +45,11 @@ def _check_inputs(
         raise ConfigError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 "
                           "with overlap below the tile")  # fmt: skip
     bands = tuple(config.get("optical_bands") or S2_BANDS)
-    sar_count, opt_count = read_info(s1).count, read_info(s2).count
-    if sar_count != 2:
-        raise BandCountError(f"'{s1}' has {sar_count} bands; the model takes VV and VH")
-    if opt_count not in (len(bands), len(S2_BANDS)):
-        raise BandCountError(f"'{s2}' has {opt_count} bands; the model takes {list(bands)} "
-                             f"(or all {len(S2_BANDS)} Sentinel-2 bands)")  # fmt: skip
-    return bands
+    return bands, check_inputs([
+        InputSpec(s1, "--s1", "sar", (2,), S1_BANDS),
+        InputSpec(s2, "--s2", "optical", (len(bands), len(S2_BANDS)),
+                  [*bands, f"or all {len(S2_BANDS)} Sentinel-2 bands"]),
+    ])  # fmt: skip
 
 
 def urban_scene(
@@ -89,7 +87,7 @@ def urban_scene(
     """
     rt = runtime or Runtime(channels_last=True)
     model, config = load_model(weights, device=rt.device)
-    bands = _check_inputs(s1, s2, weights, config, tile, overlap)
+    bands, checked = _check_inputs(s1, s2, weights, config, tile, overlap)
     heads = model_heads(model)
     net = rt.prepare(model, timings)
 
@@ -106,10 +104,8 @@ def urban_scene(
 
     out_bands = 1 + (len(heads) if branches else 0)
     names = ["urban_probability", "urban"] + ([f"p_{h}" for h in heads] if branches else [])
-    specs = [InputSpec(s1, "--s1", "sar", (2,), S1_BANDS),
-             InputSpec(s2, "--s2", "optical", (len(bands), len(S2_BANDS)), bands)]  # fmt: skip
     return predict_scene(
-        specs, output, predict, out_bands=out_bands, out_dtype="float32",
+        checked, output, predict, out_bands=out_bands, out_dtype="float32",
         options=TiledOptions(tile, overlap, batch_size, max(2048, tile)).for_device(rt.device),
         descriptions=names, progress=progress, finish=(out_bands + 1, finish), timings=timings,
     )  # fmt: skip

@@ -120,7 +120,7 @@ def check_input(spec: InputSpec) -> CheckedInput:
         wanted = " or ".join(str(b) for b in spec.bands)
         names = f" ({', '.join(spec.band_names)})" if spec.band_names else ""
         raise BandCountError(
-            f"{name} has {info.count} band(s); the model takes {wanted}"
+            f"{name} has {info.count} band{'s' * (info.count != 1)}; the model takes {wanted}"
             f"{names}: give a raster with those bands"
         )
     sample = _sample(spec.path, info)

@@ -73,7 +73,7 @@ class TestDecloudScene:
         wrong = write_raster(
             tmp_path / "five.tif", five.with_data(np.concatenate([five.data, five.data[:1]]))
         )
-        with pytest.raises(BandCountError, match="trained on 4"):
+        with pytest.raises(BandCountError, match="takes 4"):
             decloud_scene(wrong, scene["sar"], scene["sar_model"], tmp_path / "o.tif")
         assert not (tmp_path / "o.tif").exists()
 
