@@ -172,9 +172,9 @@ def _discard(out: Path, plan: DatabasePlan, fresh: bool) -> None:
 
     for t in plan.tiles:
         shutil.rmtree(out / "tiles" / t.id, ignore_errors=True)
+    if fresh:
+        (out / PLAN_NAME).unlink(missing_ok=True)
     for folder in (out / "tiles", out):
-        if folder == out and fresh:
-            (out / PLAN_NAME).unlink(missing_ok=True)
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 

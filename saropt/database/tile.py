@@ -21,6 +21,7 @@ from saropt.database.splits import Split
 from saropt.errors import InvalidValueError
 from saropt.io.atomic import file_sha256, write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
+from saropt.io.inputs import finite_problem
 from saropt.io.raster import Raster
 from saropt.io.sentinel import linear_to_db, sar_to_power
 from saropt.io.warp import merge_onto_grid, read_onto_grid
@@ -182,11 +183,9 @@ def build_tile(
     """
     layers, valid = tile_layers(plan, osm, tile)
     for name, raster in layers.items():  # the input check judged a sample; this, all
-        if np.isinf(raster.data).any():
-            raise InvalidValueError(
-                f"tile {tile.id}: its {name} layer holds infinite values "
-                "(from an input); fill them in the input and rerun"
-            )
+        if bad := finite_problem(raster.data, raster.nodata):
+            raise InvalidValueError(f"tile {tile.id}: its {name} layer holds {bad} (from an "
+                                    "input); fill them in the input and rerun")  # fmt: skip
     w = tile.window
     frac = float(valid.mean())
     record = TileRecord(

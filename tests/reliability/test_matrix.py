@@ -390,3 +390,19 @@ def test_clouds_never_overwrites_its_input(
     argv[2 if which == "output" else argv.index("--mask") + 1] = str(victim)
     refused(argv, ("ConfigError",), out, capsys)
     assert victim.read_bytes() == before
+
+
+def test_a_database_with_no_tile_above_min_valid_is_refused_and_leaves_nothing(
+    good: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saropt.io.raster import read_raster
+    from saropt.io.write import write_raster
+
+    s2 = read_raster(good["s2"])
+    holes = s2.data.copy()
+    holes[:, ::8, ::8] = 0  # a nodata pixel in every tile: none is 100 % valid
+    sparse = write_raster(tmp_path / "s2.tif", s2.with_data(holes))
+    out = tmp_path / "db"
+    argv = [*COMMANDS["db"]({**good, "s2": sparse}, out), "--min-valid", "1.0"]
+    line = refused(argv, ("AllNodataError",), out, capsys)
+    assert "--min-valid" in line and not out.exists()
