@@ -21,8 +21,7 @@ from saropt.database.splits import Split
 from saropt.errors import InvalidValueError
 from saropt.io.atomic import file_sha256, write_text_atomic
 from saropt.io.grid import Grid, PixelWindow
-from saropt.io.inputs import finite_problem
-from saropt.io.raster import Raster
+from saropt.io.raster import Raster, finite_problem
 from saropt.io.sentinel import linear_to_db, sar_to_power
 from saropt.io.warp import merge_onto_grid, read_onto_grid
 from saropt.io.write import write_raster

@@ -12,9 +12,10 @@ is a :class:`~saropt.errors.ConfigError` naming the key, the expected type and t
 
 import dataclasses
 import json
+import operator
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -134,7 +135,6 @@ def _origin(key: str, source: str, overrides: Sequence[str]) -> str:
 
 def _message(error: Exception, cls: type, source: str, overrides: Sequence[str] = ()) -> str:
     text = " ".join(str(error).split())
-
     found = re.search(r'Parser key "config\.([\w.]+)"', text)
     if found:
         key = found.group(1)
@@ -195,7 +195,7 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequenc
     return cfg
 
 
-def _check_bounds(cfg: Any, prefix: str, where: Any) -> None:
+def _check_bounds(cfg: Any, prefix: str, where: Callable[[str], str]) -> None:
     """Check every field's ``Annotated`` bounds (Gt, Ge, Lt, Le) again, section by section:
     jsonargparse leaves them unchecked in some dataclasses, and a negative epoch count or a
     batch of 0 must never reach training."""
@@ -204,24 +204,20 @@ def _check_bounds(cfg: Any, prefix: str, where: Any) -> None:
         value, key = getattr(cfg, f.name), f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
             _check_bounds(value, f"{key}.", where)
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        for rule in getattr(hints.get(f.name), "__metadata__", ()):
-            bad = next((f"{op} {getattr(rule, b)}" for op, b, ok in _RULES
-                        if isinstance(rule, ok) and not _holds(value, op, getattr(rule, b))),
-                       None)  # fmt: skip
-            if bad:
-                raise ConfigError(f"{key}: got {value}, should be {bad} (in {where(key)})")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            for rule in getattr(hints.get(f.name), "__metadata__", ()):
+                for kind, (attr, words, holds) in _BOUNDS.items():
+                    bound = getattr(rule, attr, None)
+                    if isinstance(rule, kind) and not holds(value, bound):
+                        raise ConfigError(f"{key}: got {value}, should be {words} {bound} "
+                                          f"(in {where(key)})")  # fmt: skip
 
 
-_RULES = (("greater than", "gt", Gt), ("at least", "ge", Ge), ("less than", "lt", Lt),
-          ("at most", "le", Le))  # fmt: skip
-
-
-def _holds(value: float, op: str, bound: float) -> bool:
-    return {"greater than": value > bound, "at least": value >= bound,
-            "less than": value < bound, "at most": value <= bound}[op]  # fmt: skip
+#: annotated_types bound -> (its attribute, the words for it, the test it asks for)
+_BOUNDS: dict[type, tuple[str, str, Callable[[Any, Any], bool]]] = {
+    Gt: ("gt", "greater than", operator.gt), Ge: ("ge", "at least", operator.ge),
+    Lt: ("lt", "less than", operator.lt), Le: ("le", "at most", operator.le),
+}  # fmt: skip
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:

@@ -24,7 +24,6 @@ an all-nodata input from a mostly empty one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -35,7 +34,14 @@ from rasterio.windows import Window
 
 from saropt.errors import AllNodataError, BandCountError, InvalidValueError, ScaleError
 from saropt.io.grid import PathLike
-from saropt.io.raster import RasterInfo, open_dataset, read_info, read_pixels, valid_mask
+from saropt.io.raster import (
+    RasterInfo,
+    finite_problem,
+    open_dataset,
+    read_info,
+    read_pixels,
+    valid_mask,
+)
 
 #: Pixels per side of the largest input judged whole, and of an overview sample.
 SAMPLE = 1024
@@ -124,7 +130,11 @@ def check_input(spec: InputSpec) -> CheckedInput:
             f"{names}: give a raster with those bands"
         )
     sample = _sample(spec.path, info)
-    _check_finite(sample, info.nodata, name)
+    if bad := finite_problem(sample, info.nodata):
+        raise InvalidValueError(
+            f"{name} holds {bad}; fill them, or declare NaN as the file's nodata "
+            "(`gdal_edit.py -a_nodata nan FILE`) so they are treated as missing"
+        )
     valid = valid_mask(sample, info.nodata)
     if not valid.any() and not _any_valid(spec.path, info.nodata):
         raise AllNodataError(
@@ -165,27 +175,6 @@ def _any_valid(path: PathLike, nodata: float | None) -> bool:
             if valid_mask(read_pixels(src, path, window=win), nodata).any():
                 return True
     return False
-
-
-def _check_finite(data: np.ndarray, nodata: float | None, name: str) -> None:
-    """Refuse infinity anywhere and NaN that is not the declared nodata."""
-    bad = finite_problem(data, nodata)
-    if bad:
-        raise InvalidValueError(
-            f"{name} holds {bad}; fill them, or declare NaN as the file's "
-            "nodata (`gdal_edit.py -a_nodata nan FILE`) so they are "
-            "treated as missing"
-        )
-
-
-def finite_problem(data: np.ndarray, nodata: float | None) -> str:
-    """What is wrong with ``data``'s values ("3 infinite values"), or "" when nothing."""
-    if not np.issubdtype(data.dtype, np.floating):
-        return ""
-    inf = int(np.isinf(data).sum())
-    nan = 0 if nodata is not None and math.isnan(nodata) else int(np.isnan(data).sum())
-    parts = [f"{inf} infinite value(s)"] * bool(inf) + [f"{nan} NaN value(s)"] * bool(nan)
-    return " and ".join(parts)
 
 
 def _scale(spec: InputSpec, info: RasterInfo, values: np.ndarray, name: str) -> float:

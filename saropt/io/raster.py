@@ -180,6 +180,17 @@ def band_indexes(count: int, bands: Sequence[int] | None, path: PathLike) -> lis
     return list(bands)
 
 
+def finite_problem(data: np.ndarray, nodata: float | None) -> str:
+    """What is wrong with ``data``'s values ("3 infinite value(s)"), or "" when nothing:
+    infinity anywhere, NaN unless NaN is the declared nodata."""
+    if not np.issubdtype(data.dtype, np.floating):
+        return ""
+    inf = int(np.isinf(data).sum())
+    nan = 0 if nodata is not None and math.isnan(nodata) else int(np.isnan(data).sum())
+    parts = [f"{inf} infinite value(s)"] * bool(inf) + [f"{nan} NaN value(s)"] * bool(nan)
+    return " and ".join(parts)
+
+
 def check_values(
     raster: Raster,
     *,
@@ -200,18 +211,12 @@ def check_values(
         AllNodataError: No valid pixel at all.
     """
     data, nodata = raster.data, raster.nodata
-    if not allow_nan and np.issubdtype(data.dtype, np.floating):
-        nodata_is_nan = nodata is not None and math.isnan(nodata)
-        bad = ~np.isfinite(data)
-        if nodata_is_nan:
-            bad &= ~np.isnan(data)
-        if bad.any():
-            band = int(np.argmax(bad.reshape(bad.shape[0], -1).any(axis=1))) + 1
-            raise InvalidValueError(
-                f"{source} holds {int(bad.sum())} NaN or infinite value(s) (first in band "
-                f"{band}) and declares no NaN nodata; fill them, or set the file's nodata "
-                "to NaN (e.g. `gdal_edit.py -a_nodata nan FILE`) so they are treated as missing"
-            )
+    if not allow_nan and (bad := finite_problem(data, nodata)):
+        band = next(b for b in range(len(data)) if finite_problem(data[b], nodata)) + 1
+        raise InvalidValueError(
+            f"{source} holds {bad} (first in band {band}); fill them, or declare NaN as the "
+            "file's nodata (`gdal_edit.py -a_nodata nan FILE`) so they are treated as missing"
+        )
     if require_valid and not raster.valid_mask().any():
         raise AllNodataError(
             f"every pixel of {source} is nodata (nodata={nodata}); check the file's nodata "
