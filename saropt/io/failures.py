@@ -31,6 +31,12 @@ def explain_failure(exc: BaseException) -> SaroptError | None:
     if isinstance(exc, MemoryError) or "out of memory" in text.lower():
         return ResourceError(f"out of memory ({text or 'MemoryError'}); use a smaller --tile "
                              "or --batch-size, or a machine with more memory")  # fmt: skip
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return ConfigError(f"{exc.filename or text} is a file where a folder is needed; choose "
+                           "another output path")  # fmt: skip
+    if isinstance(exc, IsADirectoryError):
+        return ConfigError(f"{exc.filename or text} is a folder where a file is needed; choose "
+                           "another path")  # fmt: skip
     if isinstance(exc, PermissionError):
         return ConfigError(f"permission denied: {exc.filename or text}; choose a path you can "
                            "write to (or read)")  # fmt: skip

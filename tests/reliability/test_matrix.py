@@ -406,3 +406,15 @@ def test_a_database_with_no_tile_above_min_valid_is_refused_and_leaves_nothing(
     argv = [*COMMANDS["db"]({**good, "s2": sparse}, out), "--min-valid", "1.0"]
     line = refused(argv, ("AllNodataError",), out, capsys)
     assert "--min-valid" in line and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv", [["synth", "--size", "64", "--out"], ["demo", "--size", "64", "--out"]]
+)
+def test_a_file_where_an_output_folder_goes_is_named(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("keep me")
+    line = refused([*argv, out], ("ConfigError",), tmp_path / "none", capsys)
+    assert "is a file where a folder is needed" in line and out.read_text() == "keep me"
