@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,22 @@ def save_model(
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_name(f".{path.name}.tmp")
     save_file(tensors, str(tmp), metadata={_KEY: json.dumps(config)})
-    os.chmod(tmp, 0o666 & ~_umask())  # as any file the user writes, not 0600
+    os.chmod(tmp, _new_file_mode(path.parent))  # as any file the user writes, not 0600
     tmp.replace(path)
     write_text_atomic(path.with_suffix(".json"), json.dumps(config, indent=2))
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_file_mode(folder: Path) -> int:
+    """The mode a file this process creates in ``folder`` gets (the umask applied), found
+    by creating one: changing the umask to read it would race other threads."""
+    probe = folder / f".mode-{uuid.uuid4().hex[:12]}"
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        probe.unlink()
 
 
 def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
