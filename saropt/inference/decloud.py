@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from saropt.inference.runtime import Runtime, Timings
 from saropt.inference.tiled import TiledOptions, predict_scene
 from saropt.io.grid import PathLike
 from saropt.io.inputs import InputSpec, check_inputs
-from saropt.io.raster import RasterInfo, read_info
 from saropt.io.sentinel import S1_BANDS, denormalize_s2, normalize_s1, normalize_s2
 from saropt.models import CloudRemovalGenerator, load_model
 
@@ -56,8 +54,8 @@ def decloud_scene(
             Inputs the model cannot take (:mod:`saropt.io.inputs`).
     """
     rt = runtime or Runtime(channels_last=True)
-    model, info, config = _load_generator(weights, optical, sar, rt.device)
-    opt = _tiling(options or TiledOptions(), model.factor).for_device(rt.device)
+    model, config = _load_generator(weights, sar, rt.device)
+    opt = (options or TiledOptions()).rounded_to(model.factor).for_device(rt.device)
     specs = [InputSpec(optical, "--optical", "optical", (model.optical_channels,),
                        config.get("bands", []))]  # fmt: skip
     if model.uses_sar and sar is not None:
@@ -65,7 +63,7 @@ def decloud_scene(
     if mask is not None:
         specs.append(InputSpec(mask, "--mask", bands=(1,)))
     checked = check_inputs(specs)
-    scale = checked[0].scale  # 0-1 reflectance comes back as 0-1 reflectance
+    info, scale = checked[0].info, checked[0].scale  # 0-1 reflectance comes back as 0-1 reflectance
     predict = _predictor(model, mask is not None, rt, timings or Timings())
     return predict_scene(
         checked,
@@ -82,24 +80,16 @@ def decloud_scene(
     )
 
 
-def _tiling(opt: TiledOptions, factor: int) -> TiledOptions:
-    """The tile rounded up to a multiple of ``factor``, the overlap at most half of it."""
-    tile = -(-opt.tile // factor) * factor
-    return replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
-
-
 def _load_generator(
-    weights: PathLike, optical: PathLike, sar: PathLike | None, device: str
-) -> tuple[CloudRemovalGenerator, RasterInfo, dict[str, Any]]:
-    """The generator in ``weights``, the optical input's metadata, checked against it, and
-    the weights' config."""
+    weights: PathLike, sar: PathLike | None, device: str
+) -> tuple[CloudRemovalGenerator, dict[str, Any]]:
+    """The generator in ``weights`` and the weights' config, with its SAR input given."""
     model, config = load_model(weights, device=device)
     if not isinstance(model, CloudRemovalGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a cloud-removal generator")
-    info = read_info(optical)
     if model.uses_sar and sar is None:
         raise ConfigError("this model fuses SAR: pass the Sentinel-1 image (--sar)")
-    return model, info, config
+    return model, config
 
 
 def _predictor(

@@ -85,6 +85,12 @@ class TiledOptions:
         if self.panel < self.tile:  # a panel holds at least one tile's columns
             object.__setattr__(self, "panel", self.tile)
 
+    def rounded_to(self, factor: int) -> TiledOptions:
+        """These options for a network that needs multiples of ``factor``: the tile
+        rounded up, the overlap at most half of it."""
+        tile = -(-self.tile // factor) * factor
+        return replace(self, tile=tile, overlap=min(self.overlap, tile // 2))
+
     def for_device(self, device: str) -> TiledOptions:
         """These options for a model on ``device``: with ``prefetch`` left to its default,
         a GPU leaves the CPU free while it computes, so prefetching is turned on."""

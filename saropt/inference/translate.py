@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +83,7 @@ def translate_scene(
     if not isinstance(model, TranslationGenerator):
         raise ConfigError(f"'{weights}' holds a {config['model']}, not a translation generator")
     direction = config.get("direction", "opt2sar")
-    opt = options or TiledOptions()
-    tile = -(-opt.tile // model.factor) * model.factor
-    opt = replace(opt, tile=tile, overlap=min(opt.overlap, tile // 2), panel=max(opt.panel, tile))
-    opt = opt.for_device(device)
+    opt = (options or TiledOptions()).rounded_to(model.factor).for_device(device)
 
     scale = float(config.get("optical_scale", S2_QUANTIFICATION))
 

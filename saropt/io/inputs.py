@@ -35,6 +35,7 @@ from rasterio.windows import Window
 from saropt.errors import AllNodataError, BandCountError, InvalidValueError, ScaleError
 from saropt.io.grid import PathLike
 from saropt.io.raster import (
+    FIX_VALUES,
     RasterInfo,
     finite_problem,
     open_dataset,
@@ -131,10 +132,7 @@ def check_input(spec: InputSpec) -> CheckedInput:
         )
     sample = _sample(spec.path, info)
     if bad := finite_problem(sample, info.nodata):
-        raise InvalidValueError(
-            f"{name} holds {bad}; fill them, or declare NaN as the file's nodata "
-            "(`gdal_edit.py -a_nodata nan FILE`) so they are treated as missing"
-        )
+        raise InvalidValueError(f"{name} holds {bad}; {FIX_VALUES}")
     valid = valid_mask(sample, info.nodata)
     if not valid.any() and not _any_valid(spec.path, info.nodata):
         raise AllNodataError(
@@ -220,27 +218,11 @@ def clean_window(
     nodata = checked.info.nodata
     bad = finite_problem(data, nodata)
     if bad:
-        raise InvalidValueError(
-            f"{checked.name} holds {bad} in {where}; fill them, or declare "
-            "NaN as the file's nodata (`gdal_edit.py -a_nodata nan FILE`)"
-        )
-    missing = ~valid_mask_any(data, nodata)
+        raise InvalidValueError(f"{checked.name} holds {bad} in {where}; {FIX_VALUES}")
+    missing = ~valid_mask(data, nodata)
     if checked.scale != 1.0:
         data = data.astype(np.float32) * np.float32(checked.scale)
     if missing.any():
-        data = data.copy()
-        fill = np.asarray(checked.fill, dtype=np.float64).astype(data.dtype, copy=False)
-        where_c = np.broadcast_to(missing[..., None, :, :], data.shape)
-        data[where_c] = np.broadcast_to(fill[:, None, None], data.shape)[where_c]
+        fill = np.asarray(checked.fill).astype(data.dtype)[:, None, None]
+        data = np.where(missing[..., None, :, :], fill, data)
     return data, missing
-
-
-def valid_mask_any(data: np.ndarray, nodata: float | None) -> np.ndarray:
-    """:func:`saropt.io.raster.valid_mask` for (..., C, H, W): True where every band holds
-    a value."""
-    if data.ndim == 3:
-        return valid_mask(data, nodata)
-    flat = data.reshape(-1, *data.shape[-3:])
-    return np.stack([valid_mask(d, nodata) for d in flat]).reshape(
-        *data.shape[:-3], *data.shape[-2:]
-    )

@@ -114,13 +114,13 @@ def valid_mask(data: np.ndarray, nodata: float | None) -> np.ndarray:
     """True where every band holds a value (neither nodata nor NaN).
 
     Shape:
-        data: (C, H, W); returns (H, W) bool.
+        data: (..., C, H, W); returns (..., H, W) bool.
     """
-    ok = np.ones(data.shape[-2:], dtype=bool)
+    ok = np.ones(data.shape[:-3] + data.shape[-2:], dtype=bool)
     if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
-        ok &= ~np.any(data == np.asarray(nodata).astype(data.dtype), axis=0)
+        ok &= ~np.any(data == np.asarray(nodata).astype(data.dtype), axis=-3)
     if np.issubdtype(data.dtype, np.floating):
-        ok &= np.all(np.isfinite(data), axis=0)
+        ok &= np.all(np.isfinite(data), axis=-3)
     return ok
 
 
@@ -180,6 +180,13 @@ def band_indexes(count: int, bands: Sequence[int] | None, path: PathLike) -> lis
     return list(bands)
 
 
+#: How to fix what :func:`finite_problem` finds, for every message that reports it.
+FIX_VALUES = (
+    "fill them, or declare NaN as the file's nodata (`gdal_edit.py -a_nodata nan FILE`) so "
+    "they are treated as missing"
+)
+
+
 def finite_problem(data: np.ndarray, nodata: float | None) -> str:
     """What is wrong with ``data``'s values ("3 infinite value(s)"), or "" when nothing:
     infinity anywhere, NaN unless NaN is the declared nodata."""
@@ -213,10 +220,7 @@ def check_values(
     data, nodata = raster.data, raster.nodata
     if not allow_nan and (bad := finite_problem(data, nodata)):
         band = next(b for b in range(len(data)) if finite_problem(data[b], nodata)) + 1
-        raise InvalidValueError(
-            f"{source} holds {bad} (first in band {band}); fill them, or declare NaN as the "
-            "file's nodata (`gdal_edit.py -a_nodata nan FILE`) so they are treated as missing"
-        )
+        raise InvalidValueError(f"{source} holds {bad} (first in band {band}); {FIX_VALUES}")
     if require_valid and not raster.valid_mask().any():
         raise AllNodataError(
             f"every pixel of {source} is nodata (nodata={nodata}); check the file's nodata "
